@@ -1,0 +1,120 @@
+//! Errors and exit codes.
+//!
+//! Users see Chinese messages naming the field by its dotted path and by the
+//! label printed on the form. Exit codes: 0 ok, 1 rejected input, 2 usage, I/O
+//! or internal failure.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// One thing wrong with a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Dotted path of the field, e.g. `principal.mobile`; empty for the whole record.
+    pub path: String,
+    /// How the form prints the field, e.g. `第一责任人·手机`.
+    pub label: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.path.is_empty(), self.label.is_empty()) {
+            (true, _) => write!(f, "{}", self.message),
+            (false, true) => write!(f, "{}：{}", self.path, self.message),
+            (false, false) => write!(f, "{}（{}）：{}", self.path, self.label, self.message),
+        }
+    }
+}
+
+/// Everything that can stop a command.
+#[derive(Debug)]
+pub enum Error {
+    /// A record has problems; all of them are listed.
+    Rejected {
+        source: String,
+        violations: Vec<Violation>,
+    },
+    /// A record is not valid TOML/JSON.
+    Syntax {
+        source: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The command line asks for something impossible.
+    Usage(String),
+    /// Reading or writing a file failed.
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        error: std::io::Error,
+    },
+    /// A bug or a broken installation.
+    Internal(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Rejected { .. } | Error::Syntax { .. } => ExitCode::from(1),
+            _ => ExitCode::from(2),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, error: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            action,
+            error,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Rejected { source, violations } => {
+                write!(f, "{source}：有 {} 处需要修改：", violations.len())?;
+                for v in violations {
+                    write!(f, "\n  - {v}")?;
+                }
+                Ok(())
+            }
+            Error::Syntax {
+                source,
+                line,
+                column,
+                message,
+            } => write!(f, "{source}:{line}:{column}：格式错误：{message}"),
+            Error::Usage(m) => write!(f, "用法错误：{m}"),
+            Error::Io {
+                path,
+                action,
+                error,
+            } => write!(
+                f,
+                "无法{action}「{}」：{}",
+                path.display(),
+                io_reason(error)
+            ),
+            Error::Internal(m) => write!(f, "内部错误：{m}（请把此信息告知维护者）"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The reason of an I/O error, in Chinese where it is a common one.
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "文件或目录不存在".into(),
+        K::PermissionDenied => "没有权限".into(),
+        K::AlreadyExists => "已存在".into(),
+        K::InvalidData => "不是 UTF-8 编码的文本".into(),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,432 @@
+//! Form specifications: `forms/*.toml`, every printed word of a form and its grid.
+//!
+//! The files are compiled in, so the binary carries the wording it was built
+//! with (a regenerated form is byte-identical only with the same wording).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::fonts::{self, Face};
+use crate::record::FormKind;
+
+/// A form: page, styles, header paragraphs, the table, footer notes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormSpec {
+    pub kind: String,
+    /// The form's title, also the document title.
+    pub title: String,
+    pub page: PageSpec,
+    pub fonts: BTreeMap<String, FontSpec>,
+    pub styles: BTreeMap<String, StyleSpec>,
+    pub copies: CopiesSpec,
+    /// Record field path → how messages name it (as printed on the form).
+    pub labels: BTreeMap<String, String>,
+    pub header: Vec<ParaSpec>,
+    pub table: TableSpec,
+    pub footer: Vec<ParaSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSpec {
+    /// Width, height (mm).
+    pub size: [f32; 2],
+    /// Top, right, bottom, left (mm).
+    pub margin: [f32; 4],
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FontSpec {
+    /// A file under `fonts/`.
+    pub file: String,
+    /// The name of the font a Chinese office has (for DOCX).
+    pub office: String,
+    #[serde(default)]
+    pub bold: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StyleSpec {
+    pub font: String,
+    /// pt
+    pub size: f32,
+    /// pt: how far a value may shrink to fit its cell.
+    pub min_size: Option<f32>,
+    /// Line pitch as a multiple of the size.
+    pub line_height: f32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopiesSpec {
+    pub marks: Vec<String>,
+    /// Mark of copies beyond `marks`; `{n}` is the copy's Chinese numeral.
+    pub more: String,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Align {
+    Left,
+    #[default]
+    Center,
+    Right,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum VAlign {
+    Top,
+    #[default]
+    Middle,
+    Bottom,
+}
+
+/// A paragraph: a line of `text` in the markup above, or a clear area for a seal.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ParaSpec {
+    #[serde(default)]
+    pub text: String,
+    pub align: Option<Align>,
+    pub style: Option<String>,
+    /// First-line indent, in em.
+    #[serde(default)]
+    pub indent: f32,
+    /// Room kept free at the right of each line, in em.
+    #[serde(default)]
+    pub right: f32,
+    #[serde(default)]
+    pub space_before: f32,
+    #[serde(default)]
+    pub space_after: f32,
+    /// The most lines the paragraph may take; a value is shrunk (down to the
+    /// style's `min_size`) to keep within them, or rejected as too long.
+    pub lines: Option<usize>,
+    /// A clear area this high (mm) and as wide as the cell, for a seal.
+    pub seal: Option<f32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// Column widths (mm), scaled to the text block.
+    pub columns: Vec<f32>,
+    /// Cell padding left/right and top/bottom (mm).
+    pub padding: [f32; 2],
+    /// Border width (pt).
+    pub border: f32,
+    pub rows: Vec<RowSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowSpec {
+    /// Minimum height (mm).
+    pub height: f32,
+    pub cells: Vec<CellSpec>,
+}
+
+/// A cell, placed at the next free grid slot of its row (slots covered by a
+/// cell from a row above are skipped). `text` splits into paragraphs at line
+/// breaks; `paras` gives them one by one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellSpec {
+    pub text: Option<String>,
+    pub paras: Option<Vec<ParaSpec>>,
+    #[serde(default = "one")]
+    pub span: usize,
+    #[serde(default = "one")]
+    pub rows: usize,
+    pub align: Option<Align>,
+    pub valign: Option<VAlign>,
+    pub style: Option<String>,
+    pub lines: Option<usize>,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl CellSpec {
+    /// The cell's paragraphs, cell-level settings applied.
+    pub fn paragraphs(&self) -> Vec<ParaSpec> {
+        let mut paras = match (&self.paras, &self.text) {
+            (Some(p), _) => p.clone(),
+            (None, Some(t)) => t
+                .trim_matches('\n')
+                .split('\n')
+                .map(|line| ParaSpec {
+                    text: line.to_owned(),
+                    ..ParaSpec::default()
+                })
+                .collect(),
+            (None, None) => Vec::new(),
+        };
+        for p in &mut paras {
+            p.align = p.align.or(self.align);
+            if p.style.is_none() {
+                p.style = self.style.clone();
+            }
+            if p.lines.is_none() && self.lines.is_some() && self.paras.is_none() {
+                p.lines = self.lines;
+            }
+        }
+        paras
+    }
+}
+
+/// A piece of a paragraph's markup.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Inline {
+    /// Printed as is.
+    Text(String),
+    /// A record field's value.
+    Field(String),
+    /// A checkbox ticked when `field` has the value `when`.
+    Check { field: String, when: String },
+    /// A blank line of `width` underscores with `field`'s value on it.
+    Blank { field: Option<String>, width: usize },
+    /// `{→}`: what follows goes to the right edge of the line.
+    Fill,
+}
+
+/// Parses a paragraph's markup. Errors name the offending text.
+pub fn parse_markup(text: &str) -> Result<Vec<Inline>, String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            out.push(Inline::Text(rest[..open].to_owned()));
+        }
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed {{ in {text:?}"))?;
+        let inner = after[..close].trim();
+        out.push(parse_placeholder(inner).ok_or_else(|| format!("bad placeholder {{{inner}}}"))?);
+        rest = &after[close + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(Inline::Text(rest.to_owned()));
+    }
+    Ok(out)
+}
+
+fn parse_placeholder(inner: &str) -> Option<Inline> {
+    if inner == "→" {
+        return Some(Inline::Fill);
+    }
+    let is_path = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+    };
+    if let Some(rest) = inner.strip_prefix('☐') {
+        let (field, when) = rest.trim().split_once('=')?;
+        let field = field.trim();
+        return is_path(field).then(|| Inline::Check {
+            field: field.to_owned(),
+            when: when.trim().to_owned(),
+        });
+    }
+    if inner.starts_with('_') {
+        let width = inner.chars().take_while(|&c| c == '_').count();
+        let field = inner.trim_start_matches('_').trim();
+        return match field {
+            "" => Some(Inline::Blank { field: None, width }),
+            f if is_path(f) => Some(Inline::Blank {
+                field: Some(f.to_owned()),
+                width,
+            }),
+            _ => None,
+        };
+    }
+    is_path(inner).then(|| Inline::Field(inner.to_owned()))
+}
+
+impl FormSpec {
+    /// The spec of a form, parsed once per process from the compiled-in file.
+    pub fn get(kind: FormKind) -> &'static FormSpec {
+        static SPECS: OnceLock<Vec<FormSpec>> = OnceLock::new();
+        let specs = SPECS.get_or_init(|| {
+            [SOURCES[0], SOURCES[1]]
+                .iter()
+                .map(|(name, src)| match FormSpec::parse(src) {
+                    Ok(spec) => spec,
+                    // The files are part of the binary and checked by its tests.
+                    Err(e) => panic!("forms/{name}.toml is invalid: {e}"),
+                })
+                .collect()
+        });
+        &specs[kind as usize]
+    }
+
+    /// Parses and checks a spec.
+    pub fn parse(src: &str) -> Result<FormSpec, String> {
+        let spec: FormSpec = toml::from_str(src).map_err(|e| e.to_string())?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Checks what serde cannot: references between the parts.
+    fn check(&self) -> Result<(), String> {
+        for (name, f) in &self.fonts {
+            fonts::face(&f.file)
+                .ok_or_else(|| format!("font {name}: no shipped file {}", f.file))?;
+        }
+        for (name, s) in &self.styles {
+            if !self.fonts.contains_key(&s.font) {
+                return Err(format!("style {name}: unknown font {}", s.font));
+            }
+        }
+        for required in ["body", "label", "value", "mark"] {
+            if !self.styles.contains_key(required) {
+                return Err(format!("missing style {required}"));
+            }
+        }
+        let paras = self.header.iter().chain(&self.footer).cloned().chain(
+            self.table
+                .rows
+                .iter()
+                .flat_map(|r| &r.cells)
+                .flat_map(|c| c.paragraphs()),
+        );
+        for p in paras {
+            if let Some(style) = &p.style {
+                if !self.styles.contains_key(style) {
+                    return Err(format!("unknown style {style}"));
+                }
+            }
+            parse_markup(&p.text)?;
+        }
+        if self.table.columns.is_empty() {
+            return Err("a table needs columns".into());
+        }
+        Ok(())
+    }
+
+    /// The font face and office name of a style.
+    pub fn face(&self, style: &StyleSpec) -> &'static Face {
+        // `check` made sure both exist.
+        self.fonts
+            .get(&style.font)
+            .and_then(|f| fonts::face(&f.file))
+            .unwrap_or_else(|| &fonts::shipped()[0])
+    }
+
+    /// A style by name; `check` made sure names in the spec exist.
+    pub fn style(&self, name: &str) -> &StyleSpec {
+        self.styles
+            .get(name)
+            .or_else(|| self.styles.get("body"))
+            .unwrap_or_else(|| unreachable!("checked: body style exists"))
+    }
+
+    /// How messages name a record field on this form.
+    pub fn label(&self, path: &str) -> &str {
+        self.labels.get(path).map_or("", String::as_str)
+    }
+
+    /// Every field a paragraph of the form shows.
+    pub fn fields(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let paras = self.header.iter().cloned().chain(
+            self.table
+                .rows
+                .iter()
+                .flat_map(|r| &r.cells)
+                .flat_map(|c| c.paragraphs()),
+        );
+        for p in paras {
+            for inline in parse_markup(&p.text).unwrap_or_default() {
+                match inline {
+                    Inline::Field(f) | Inline::Check { field: f, .. } => out.push(f),
+                    Inline::Blank { field: Some(f), .. } => out.push(f),
+                    _ => {}
+                }
+            }
+        }
+        out.dedup();
+        out
+    }
+
+    /// The mark of copy `n` (1-based) out of `total`; none for a single copy.
+    pub fn copy_mark(&self, n: usize, total: usize) -> Option<String> {
+        if total < 2 {
+            return None;
+        }
+        Some(match self.copies.marks.get(n - 1) {
+            Some(m) => m.clone(),
+            None => self.copies.more.replace("{n}", &chinese_numeral(n)),
+        })
+    }
+}
+
+/// 一 … 九十九, for copy marks.
+fn chinese_numeral(n: usize) -> String {
+    const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        0..=9 => DIGITS[n].to_owned(),
+        10..=19 => format!("十{}", if n == 10 { "" } else { DIGITS[n % 10] }),
+        20..=99 => format!(
+            "{}十{}",
+            DIGITS[n / 10],
+            if n % 10 == 0 { "" } else { DIGITS[n % 10] }
+        ),
+        _ => n.to_string(),
+    }
+}
+
+/// The form files, in [`FormKind`] order.
+pub const SOURCES: [(&str, &str); 2] = [
+    ("account", include_str!("../forms/account.toml")),
+    ("group", include_str!("../forms/group.toml")),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_forms_parse_and_match_their_kind() {
+        for kind in FormKind::ALL {
+            assert_eq!(FormSpec::get(kind).kind, kind.key());
+        }
+    }
+
+    #[test]
+    fn markup() {
+        assert_eq!(
+            parse_markup("{☐ account.platform=其他} 其他{___ account.platform_other}").unwrap(),
+            vec![
+                Inline::Check {
+                    field: "account.platform".into(),
+                    when: "其他".into()
+                },
+                Inline::Text(" 其他".into()),
+                Inline::Blank {
+                    field: Some("account.platform_other".into()),
+                    width: 3
+                },
+            ]
+        );
+        assert!(parse_markup("{oops").is_err());
+        assert!(parse_markup("{Not A Field}").is_err());
+    }
+
+    #[test]
+    fn copy_marks() {
+        let spec = FormSpec::get(FormKind::Group);
+        assert_eq!(spec.copy_mark(1, 1), None);
+        assert_eq!(spec.copy_mark(2, 2).as_deref(), Some("第二联 负责人留存"));
+        assert_eq!(spec.copy_mark(3, 3).as_deref(), Some("第三联"));
+        assert_eq!(chinese_numeral(12), "十二");
+    }
+}

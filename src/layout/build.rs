@@ -1,0 +1,490 @@
+//! Building the layout of a record from its form's spec.
+
+use super::text::{self, SetLines};
+use super::{Block, Cell, Font, Item, Layout, Line, Meta, Page, Para, Slot, Span, Table, mm};
+use crate::error::Violation;
+use crate::fonts::Face;
+use crate::form::{Align, FormSpec, Inline, ParaSpec, StyleSpec, VAlign, parse_markup};
+use crate::record::Record;
+
+/// What a layout may vary besides the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayoutOptions {
+    /// Copies, one page each (一式两份: 2).
+    pub copies: usize,
+}
+
+impl Default for LayoutOptions {
+    fn default() -> Self {
+        LayoutOptions { copies: 2 }
+    }
+}
+
+/// Lays out a record on its form. Values that do not fit their cell even at
+/// the smallest size allowed are reported, all of them.
+pub fn build(record: &Record, options: LayoutOptions) -> Result<Layout, Vec<Violation>> {
+    let spec = FormSpec::get(record.form);
+    let copies = options.copies.max(1);
+    let mut b = Builder {
+        spec,
+        record,
+        violations: Vec::new(),
+    };
+    let pages: Vec<Page> = (1..=copies)
+        .map(|n| b.page(spec.copy_mark(n, copies)))
+        .collect();
+    if !b.violations.is_empty() {
+        b.violations.dedup();
+        return Err(b.violations);
+    }
+    let name = record.subject_name();
+    let ident = record.serial.as_deref().unwrap_or(name);
+    Ok(Layout {
+        form: record.form,
+        meta: Meta {
+            title: format!("{}（{ident}）", spec.title),
+            subject: format!("{} · {name}", record.unit),
+            author: record.unit.clone(),
+            keywords: [record.serial.as_deref(), Some(name), record.uuid.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(str::to_owned)
+                .collect(),
+            date: record.filed_at.clone(),
+            language: "zh-CN".to_owned(),
+        },
+        pages,
+    })
+}
+
+struct Builder<'a> {
+    spec: &'static FormSpec,
+    record: &'a Record,
+    violations: Vec<Violation>,
+}
+
+impl Builder<'_> {
+    fn page(&mut self, mark: Option<String>) -> Page {
+        let spec = self.spec;
+        let [width, height] = spec.page.size.map(mm);
+        let margins = spec.page.margin.map(mm);
+        let left = margins[3];
+        let text_width = width - margins[1] - margins[3];
+        let mut y = margins[0];
+        let mut blocks = Vec::new();
+        if let Some(mark) = mark {
+            // In the top margin, outside the form: it is not part of the form.
+            let p = ParaSpec {
+                text: mark,
+                align: Some(Align::Right),
+                style: Some("mark".into()),
+                ..ParaSpec::default()
+            };
+            let probe = self.para(&p, left, 0.0, text_width, Align::Right);
+            let top = (margins[0] - probe.height - mm(2.0)).max(0.0);
+            blocks.push(Block::Para(self.para(
+                &p,
+                left,
+                top,
+                text_width,
+                Align::Right,
+            )));
+        }
+        for p in &spec.header {
+            let para = self.para(p, left, y, text_width, Align::Left);
+            y += para.space_before + para.height + para.space_after;
+            blocks.push(Block::Para(para));
+        }
+        let table = self.table(left, y, text_width);
+        y += table.rows.iter().sum::<f32>();
+        blocks.push(Block::Table(table));
+        for p in &spec.footer {
+            let para = self.para(p, left, y, text_width, Align::Left);
+            y += para.space_before + para.height + para.space_after;
+            blocks.push(Block::Para(para));
+        }
+        if y > height - margins[2] + 0.01 && std::env::var_os("BEIAN_DEBUG_OVERFLOW").is_none() {
+            self.violations.push(Violation {
+                path: String::new(),
+                label: String::new(),
+                message: format!(
+                    "内容太多，本表一页放不下（超出约 {:.0} 毫米）；请精简较长的项",
+                    (y - (height - margins[2])) / mm(1.0)
+                ),
+            });
+        }
+        Page {
+            width,
+            height,
+            margins,
+            blocks,
+        }
+    }
+
+    fn table(&mut self, x0: f32, y0: f32, width: f32) -> Table {
+        let spec = &self.spec.table;
+        let total: f32 = spec.columns.iter().sum();
+        let columns: Vec<f32> = spec.columns.iter().map(|c| c / total * width).collect();
+        let ncols = columns.len();
+        let nrows = spec.rows.len();
+        let padding = spec.padding.map(mm);
+        let min_rows: Vec<f32> = spec.rows.iter().map(|r| mm(r.height)).collect();
+        let mut slots: Vec<Option<Slot>> = vec![None; nrows * ncols];
+
+        // Resolve the grid: each cell takes the next free slot of its row.
+        let mut placed = Vec::new();
+        for (r, row) in spec.rows.iter().enumerate() {
+            let mut c = 0;
+            for cell in &row.cells {
+                while c < ncols && slots[r * ncols + c].is_some() {
+                    c += 1;
+                }
+                let colspan = cell.span.clamp(1, ncols - c.min(ncols - 1));
+                let rowspan = cell.rows.clamp(1, nrows - r);
+                if c >= ncols {
+                    break;
+                }
+                for rr in r..r + rowspan {
+                    for cc in c..(c + colspan).min(ncols) {
+                        slots[rr * ncols + cc] = Some(Slot::Merged { parent: (r, c) });
+                    }
+                }
+                placed.push((r, c, colspan, rowspan, cell));
+                c += colspan;
+            }
+        }
+
+        // Set each cell's content to its width; measure heights.
+        let mut cells = Vec::new();
+        for (r, c, colspan, rowspan, cell) in placed {
+            let w: f32 = columns[c..c + colspan].iter().sum();
+            let inner = w - 2.0 * padding[0];
+            let paras: Vec<Para> = cell
+                .paragraphs()
+                .iter()
+                .map(|p| {
+                    let mut p = p.clone();
+                    if p.style.is_none() {
+                        p.style = Some("label".into());
+                    }
+                    self.para(&p, 0.0, 0.0, inner, Align::Center)
+                })
+                .collect();
+            let content: f32 = paras
+                .iter()
+                .map(|p| p.space_before + p.height + p.space_after)
+                .sum::<f32>()
+                + 2.0 * padding[1];
+            cells.push((
+                r,
+                c,
+                colspan,
+                rowspan,
+                cell.valign.unwrap_or_default(),
+                paras,
+                content,
+            ));
+        }
+
+        // Row heights: the form's minimum, grown to fit; a merged cell's
+        // extra need goes to its last row.
+        let mut rows = min_rows.clone();
+        let mut spans_sorted: Vec<_> = cells.iter().collect();
+        spans_sorted.sort_by_key(|c| c.3);
+        for (r, _, _, rowspan, _, _, content) in spans_sorted {
+            let have: f32 = rows[*r..*r + *rowspan].iter().sum();
+            if *content > have {
+                rows[*r + *rowspan - 1] += *content - have;
+            }
+        }
+
+        let col_x: Vec<f32> = columns
+            .iter()
+            .scan(x0, |x, w| {
+                let at = *x;
+                *x += w;
+                Some(at)
+            })
+            .collect();
+        let row_y: Vec<f32> = rows
+            .iter()
+            .scan(y0, |y, h| {
+                let at = *y;
+                *y += h;
+                Some(at)
+            })
+            .collect();
+        for (r, c, colspan, rowspan, valign, paras, content) in cells {
+            let x = col_x[c];
+            let y = row_y[r];
+            let width: f32 = columns[c..c + colspan].iter().sum();
+            let height: f32 = rows[r..r + rowspan].iter().sum();
+            let free = height - content;
+            let mut py = y
+                + padding[1]
+                + match valign {
+                    VAlign::Top => 0.0,
+                    VAlign::Middle => free / 2.0,
+                    VAlign::Bottom => free,
+                };
+            let paras = paras
+                .into_iter()
+                .map(|p| {
+                    let moved = p.moved(x + padding[0], py);
+                    py += moved.space_before + moved.height + moved.space_after;
+                    moved
+                })
+                .collect();
+            slots[r * ncols + c] = Some(Slot::Cell(Cell {
+                row: r,
+                col: c,
+                colspan,
+                rowspan,
+                valign,
+                x,
+                y,
+                width,
+                height,
+                paras,
+            }));
+        }
+
+        Table {
+            x: x0,
+            y: y0,
+            columns,
+            rows,
+            min_rows,
+            border: spec.border,
+            padding,
+            slots: slots
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    // A slot no cell claims is an empty cell of its own.
+                    s.unwrap_or(Slot::Merged {
+                        parent: (i / ncols, i % ncols),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Sets one paragraph at (x, y), `width` wide, shrinking it to keep within
+    /// its `lines` if it has a limit.
+    fn para(&mut self, p: &ParaSpec, x: f32, y: f32, width: f32, default_align: Align) -> Para {
+        let style = self.spec.style(p.style.as_deref().unwrap_or("body"));
+        let face = self.spec.face(style);
+        let font_spec = &self.spec.fonts[&style.font];
+        let font = Font {
+            file: font_spec.file.clone(),
+            office: font_spec.office.clone(),
+            bold: font_spec.bold,
+        };
+        let markup = parse_markup(&p.text).unwrap_or_default();
+        let spans = self.spans(&markup);
+        let indent = p.indent * style.size;
+        let indent_right = p.right * style.size;
+        let width = width - indent_right;
+        let mut para = Para {
+            x,
+            y: y + mm(p.space_before),
+            width,
+            height: 0.0,
+            align: p.align.unwrap_or(default_align),
+            indent,
+            indent_right,
+            space_before: mm(p.space_before),
+            space_after: mm(p.space_after),
+            font,
+            size: style.size,
+            line_height: style.size * style.line_height,
+            spans,
+            lines: Vec::new(),
+            seal: p.seal.is_some(),
+        };
+        if let Some(seal) = p.seal {
+            para.height = mm(seal);
+            return para;
+        }
+        let (size, set) = match self.fit(&para.spans, face, style, width, indent, p.lines) {
+            Ok(fit) => fit,
+            Err(()) => {
+                self.too_long(&markup, face, style, width, indent, p.lines.unwrap_or(1));
+                let set = text::set(&para.spans, face, style.size, width, indent);
+                (style.size, set)
+            }
+        };
+        para.size = size;
+        para.line_height = size * style.line_height;
+        para.lines = self.lines(&para, face, set);
+        para.height = para.lines.len() as f32 * para.line_height;
+        para
+    }
+
+    /// The largest size, from the style's down to its `min_size` by half
+    /// points, at which the spans keep within `max_lines`.
+    fn fit(
+        &self,
+        spans: &[Span],
+        face: &Face,
+        style: &StyleSpec,
+        width: f32,
+        indent: f32,
+        max_lines: Option<usize>,
+    ) -> Result<(f32, SetLines), ()> {
+        let Some(max) = max_lines else {
+            return Ok((
+                style.size,
+                text::set(spans, face, style.size, width, indent),
+            ));
+        };
+        let min = style.min_size.unwrap_or(style.size);
+        let mut size = style.size;
+        loop {
+            let set = text::set(spans, face, size, width, indent);
+            let fits = set.lines.len() <= max
+                && set
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .all(|(i, (_, w))| *w <= width - if i == 0 { indent } else { 0.0 } + 0.01);
+            if fits {
+                return Ok((size, set));
+            }
+            if size - 0.5 < min - 1e-3 {
+                return Err(());
+            }
+            size -= 0.5;
+        }
+    }
+
+    /// Reports the value that makes a paragraph too long, with how many
+    /// characters of it would fit.
+    fn too_long(
+        &mut self,
+        markup: &[Inline],
+        face: &Face,
+        style: &StyleSpec,
+        width: f32,
+        indent: f32,
+        max_lines: usize,
+    ) {
+        // The longest value in the paragraph is the one to shorten.
+        let Some(field) = markup
+            .iter()
+            .filter_map(|i| match i {
+                Inline::Field(f) | Inline::Blank { field: Some(f), .. } => Some(f.clone()),
+                _ => None,
+            })
+            .max_by_key(|f| self.record.field(f).unwrap_or_default().chars().count())
+        else {
+            return;
+        };
+        let value = self.record.field(&field).unwrap_or_default();
+        let chars: Vec<char> = value.chars().collect();
+        let fits_with = |n: usize| {
+            let truncated: String = chars[..n].iter().collect();
+            let spans = self.spans_with(markup, &field, &truncated);
+            self.fit(&spans, face, style, width, indent, Some(max_lines))
+                .is_ok()
+        };
+        let (mut lo, mut hi) = (0, chars.len());
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if fits_with(mid) {
+                lo = mid
+            } else {
+                hi = mid - 1
+            }
+        }
+        self.violations.push(Violation {
+            label: self.spec.label(&field).to_owned(),
+            message: format!(
+                "「{value}」太长，表格中这一栏放不下：最多约 {lo} 个字（现有 {} 个），请使用简称",
+                chars.len()
+            ),
+            path: field,
+        });
+    }
+
+    fn spans(&self, markup: &[Inline]) -> Vec<Span> {
+        self.spans_with(markup, "", "")
+    }
+
+    /// The spans of a paragraph, with `field` replaced by `value` if given.
+    fn spans_with(&self, markup: &[Inline], field: &str, value: &str) -> Vec<Span> {
+        let get = |f: &str| {
+            if f == field {
+                value.to_owned()
+            } else {
+                self.record.field(f).unwrap_or_default()
+            }
+        };
+        markup
+            .iter()
+            .map(|i| match i {
+                Inline::Text(t) => Span::Text(t.clone()),
+                Inline::Field(f) => Span::Text(get(f)),
+                Inline::Check { field, when } => Span::Check {
+                    checked: get(field) == *when,
+                },
+                Inline::Blank { field, width } => Span::Blank {
+                    text: field.as_deref().map(get).unwrap_or_default(),
+                    width: *width,
+                },
+                Inline::Fill => Span::Fill,
+            })
+            .filter(|s| !matches!(s, Span::Text(t) if t.is_empty()))
+            .collect()
+    }
+
+    /// Positions set lines in the paragraph's box (relative to x = 0, y = 0
+    /// until the paragraph is moved into place).
+    fn lines(&self, para: &Para, face: &Face, set: SetLines) -> Vec<Line> {
+        set.lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, (items, natural))| {
+                let indent = if i == 0 { para.indent } else { 0.0 };
+                let free = para.width - indent - natural;
+                let dx = para.x
+                    + indent
+                    + match para.align {
+                        Align::Left => 0.0,
+                        Align::Center => free / 2.0,
+                        Align::Right => free,
+                    };
+                // The em box sits centred in the line pitch.
+                let baseline = para.y
+                    + i as f32 * para.line_height
+                    + (para.line_height - para.size) / 2.0
+                    + face.ascent * para.size;
+                Line {
+                    baseline,
+                    items: items
+                        .into_iter()
+                        .map(|it| Item { x: it.x + dx, ..it })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Para {
+    /// The paragraph moved so that its box (space before included) starts at (x, y).
+    fn moved(mut self, x: f32, y: f32) -> Para {
+        let dx = x - self.x;
+        let dy = y + self.space_before - self.y;
+        self.x += dx;
+        self.y += dy;
+        for line in &mut self.lines {
+            line.baseline += dy;
+            for item in &mut line.items {
+                item.x += dx;
+            }
+        }
+        self
+    }
+}

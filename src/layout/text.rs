@@ -1,0 +1,338 @@
+//! Setting a paragraph into lines by Chinese rules.
+//!
+//! Break opportunities come from UAX #14 (unicode-linebreak), which already
+//! keeps closing punctuation (，。、：；）」) off a line start and opening
+//! brackets (（「) off a line end. When a run has no opportunity that fits
+//! (a long e-mail address, an ID), it is broken between characters, still
+//! honouring those two rules.
+
+use unicode_linebreak::{BreakOpportunity, linebreaks};
+
+use super::{Item, ItemKind, Span};
+use crate::fonts::Face;
+
+/// Characters that may not begin a line.
+const NO_START: &str = "，。、：；！？）」』】〕》〉”’・·…‥—～％,.:;!?)]}";
+/// Characters that may not end a line.
+const NO_END: &str = "（「『【〔《〈“‘([{";
+
+/// A checkbox is drawn this big, in em, and takes this much room.
+pub const CHECK_SIZE: f32 = 0.72;
+const CHECK_ADVANCE: f32 = 0.8;
+
+/// One unbreakable piece of a paragraph.
+#[derive(Clone, Debug)]
+struct Piece {
+    kind: PieceKind,
+    /// Width in em.
+    width: f32,
+    /// A line may break before this piece.
+    break_before: bool,
+}
+
+#[derive(Clone, Debug)]
+enum PieceKind {
+    Char(char),
+    Check(bool),
+    /// A blank: its value (maybe empty) and the underscores it stands for.
+    Blank(String, usize),
+    /// Pushes what follows to the line's right edge.
+    Fill,
+}
+
+impl Piece {
+    fn first_char(&self) -> Option<char> {
+        match &self.kind {
+            PieceKind::Char(c) => Some(*c),
+            PieceKind::Blank(t, _) => t.chars().next(),
+            PieceKind::Check(_) | PieceKind::Fill => None,
+        }
+    }
+    fn last_char(&self) -> Option<char> {
+        match &self.kind {
+            PieceKind::Char(c) => Some(*c),
+            PieceKind::Blank(t, _) => t.chars().last(),
+            PieceKind::Check(_) | PieceKind::Fill => None,
+        }
+    }
+    fn is_space(&self) -> bool {
+        matches!(self.kind, PieceKind::Char(c) if c.is_whitespace())
+    }
+}
+
+/// Lines of a paragraph, each with items placed from x = 0 (em units are
+/// converted with `size`), and each line's natural width.
+pub struct SetLines {
+    pub lines: Vec<(Vec<Item>, f32)>,
+}
+
+/// Sets `spans` in `face` at `size` into lines at most `width` wide; the first
+/// line is indented by `indent` (pt).
+pub fn set(spans: &[Span], face: &Face, size: f32, width: f32, indent: f32) -> SetLines {
+    let pieces = pieces(spans, face);
+    let mut lines: Vec<Vec<Piece>> = Vec::new();
+    let mut line: Vec<Piece> = Vec::new();
+    let avail = |n: usize| if n == 0 { width - indent } else { width };
+    for piece in pieces {
+        // Spaces at the start of a line (after a break) vanish.
+        if line.is_empty() && !lines.is_empty() && piece.is_space() {
+            continue;
+        }
+        line.push(piece);
+        if visible_width(&line) * size <= avail(lines.len()) + 0.01 {
+            continue;
+        }
+        // Over: break at the last opportunity on this line, else between characters.
+        let at = (1..line.len())
+            .rev()
+            .find(|&i| line[i].break_before)
+            .or_else(|| {
+                (1..line.len())
+                    .rev()
+                    .find(|&i| emergency_ok(&line[i - 1], &line[i]))
+            });
+        match at {
+            Some(i) => {
+                let rest = line.split_off(i);
+                lines.push(std::mem::take(&mut line));
+                line = rest.into_iter().skip_while(Piece::is_space).collect();
+                // The carried pieces may still be too wide: keep breaking.
+                while line.len() > 1 && visible_width(&line) * size > avail(lines.len()) + 0.01 {
+                    let Some(i) = (1..line.len()).rev().find(|&i| {
+                        visible_width(&line[..i]) * size <= avail(lines.len()) + 0.01
+                            && emergency_ok(&line[i - 1], &line[i])
+                    }) else {
+                        break;
+                    };
+                    let rest = line.split_off(i);
+                    lines.push(std::mem::take(&mut line));
+                    line = rest;
+                }
+            }
+            None => {}
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    SetLines {
+        lines: lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| place(&l, face, size, avail(i)))
+            .collect(),
+    }
+}
+
+/// Width of a line without its trailing spaces, in em.
+fn visible_width(line: &[Piece]) -> f32 {
+    let end = line
+        .iter()
+        .rposition(|p| !p.is_space())
+        .map_or(0, |i| i + 1);
+    line[..end].iter().map(|p| p.width).sum()
+}
+
+fn emergency_ok(before: &Piece, after: &Piece) -> bool {
+    if matches!(before.kind, PieceKind::Check(_)) {
+        return false;
+    }
+    let ends_ok = before.last_char().is_none_or(|c| !NO_END.contains(c));
+    let starts_ok = after.first_char().is_none_or(|c| !NO_START.contains(c));
+    ends_ok && starts_ok
+}
+
+fn pieces(spans: &[Span], face: &Face) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
+    let underscore = face.glyph('_').map_or(0.5, |g| g.advance);
+    for span in spans {
+        match span {
+            Span::Text(text) => {
+                let allowed: Vec<usize> = linebreaks(text)
+                    .filter(|(_, op)| *op == BreakOpportunity::Allowed)
+                    .map(|(i, _)| i)
+                    .collect();
+                for (i, ch) in text.char_indices() {
+                    let break_before = if i == 0 {
+                        out.last()
+                            .is_some_and(|prev| emergency_ok(prev, &char_piece(ch, face)))
+                    } else {
+                        allowed.contains(&i)
+                    };
+                    let mut p = char_piece(ch, face);
+                    p.break_before = break_before;
+                    out.push(p);
+                }
+            }
+            Span::Fill => out.push(Piece {
+                kind: PieceKind::Fill,
+                width: 0.0,
+                break_before: false,
+            }),
+            Span::Check { checked } => out.push(Piece {
+                kind: PieceKind::Check(*checked),
+                width: CHECK_ADVANCE,
+                break_before: !out.is_empty(),
+            }),
+            Span::Blank { text, width } => {
+                let blank = *width as f32 * underscore;
+                let value = face.width(text) + if text.is_empty() { 0.0 } else { 0.5 };
+                let mut p = Piece {
+                    kind: PieceKind::Blank(text.clone(), *width),
+                    width: blank.max(value),
+                    break_before: false,
+                };
+                p.break_before = out.last().is_some_and(|prev| emergency_ok(prev, &p));
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn char_piece(ch: char, face: &Face) -> Piece {
+    Piece {
+        kind: PieceKind::Char(ch),
+        width: face.glyph(ch).map_or(1.0, |g| g.advance),
+        break_before: false,
+    }
+}
+
+/// Turns a line of pieces into items: runs of characters become one text item.
+fn place(line: &[Piece], face: &Face, size: f32, avail: f32) -> (Vec<Item>, f32) {
+    let end = line
+        .iter()
+        .rposition(|p| !p.is_space())
+        .map_or(0, |i| i + 1);
+    let mut items: Vec<Item> = Vec::new();
+    let mut x = 0.0;
+    // Whether the last item is a run of characters the next one may join.
+    let mut open_run = false;
+    // Where a fill stood: the items after it move to the right edge.
+    let mut fill: Option<(usize, f32)> = None;
+    for p in &line[..end] {
+        let w = p.width * size;
+        match &p.kind {
+            PieceKind::Fill => fill = Some((items.len(), x)),
+            PieceKind::Char(c) => match items.last_mut() {
+                Some(Item {
+                    kind: ItemKind::Text(t),
+                    width,
+                    ..
+                }) if open_run => {
+                    t.push(*c);
+                    *width += w;
+                }
+                _ => items.push(Item {
+                    x,
+                    width: w,
+                    kind: ItemKind::Text(c.to_string()),
+                }),
+            },
+            PieceKind::Check(checked) => items.push(Item {
+                x: x + (CHECK_ADVANCE - CHECK_SIZE) * size / 2.0,
+                width: CHECK_SIZE * size,
+                kind: ItemKind::Check {
+                    checked: *checked,
+                    size: CHECK_SIZE * size,
+                },
+            }),
+            PieceKind::Blank(text, n) if text.is_empty() => items.push(Item {
+                x,
+                width: w,
+                kind: ItemKind::Text("_".repeat(*n)),
+            }),
+            PieceKind::Blank(text, _) => {
+                items.push(Item {
+                    x,
+                    width: w,
+                    kind: ItemKind::Underline,
+                });
+                let tw = face.width(text) * size;
+                items.push(Item {
+                    x: x + (w - tw) / 2.0,
+                    width: tw,
+                    kind: ItemKind::Text(text.clone()),
+                });
+            }
+        }
+        open_run = matches!(p.kind, PieceKind::Char(_));
+        x += w;
+    }
+    if let Some((from, _)) = fill {
+        let shift = (avail - x).max(0.0);
+        for item in &mut items[from..] {
+            item.x += shift;
+        }
+        x += shift;
+    }
+    (items, x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fonts;
+
+    fn texts(spans: &[Span], width_em: f32) -> Vec<String> {
+        let face = fonts::face("NotoSerifCJKsc-Regular.otf").expect("face");
+        set(spans, face, 10.0, width_em * 10.0, 0.0)
+            .lines
+            .into_iter()
+            .map(|(items, _)| {
+                items
+                    .into_iter()
+                    .filter_map(|i| match i.kind {
+                        ItemKind::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect::<String>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn closing_punctuation_never_starts_a_line() {
+        let lines = texts(&[Span::Text("一二三四，五六七八。".into())], 4.0);
+        for l in &lines {
+            let first = l.chars().next().expect("non-empty line");
+            assert!(!NO_START.contains(first), "{lines:?}");
+        }
+        assert_eq!(lines.concat(), "一二三四，五六七八。");
+    }
+
+    #[test]
+    fn opening_bracket_never_ends_a_line() {
+        let lines = texts(&[Span::Text("一二三（四五）六七八".into())], 4.0);
+        for l in &lines {
+            let last = l.chars().last().expect("non-empty line");
+            assert!(!NO_END.contains(last), "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn long_ascii_breaks_between_characters() {
+        let lines = texts(
+            &[Span::Text("averyveryverylongaddress@example.edu.cn".into())],
+            6.0,
+        );
+        assert!(lines.len() > 1);
+        assert_eq!(lines.concat(), "averyveryverylongaddress@example.edu.cn");
+    }
+
+    #[test]
+    fn a_checkbox_stays_with_its_label() {
+        let face = fonts::face("NotoSerifCJKsc-Regular.otf").expect("face");
+        let spans = [
+            Span::Check { checked: true },
+            Span::Text(" 微信    ".into()),
+            Span::Check { checked: false },
+            Span::Text(" 微博".into()),
+        ];
+        let set = set(&spans, face, 10.0, 40.0, 0.0);
+        assert_eq!(set.lines.len(), 2);
+        for (items, _) in &set.lines {
+            assert!(matches!(items[0].kind, ItemKind::Check { .. }));
+        }
+    }
+}

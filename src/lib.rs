@@ -1,0 +1,15 @@
+//! beian — 新媒体/QQ群、微博群备案及审批表.
+//!
+//! A filing record (TOML or JSON) flows one way:
+//! [`record`] (parse) → [`validate`] → [`layout`] (one backend-neutral model)
+//! → [`render::pdf`]. Every printed word comes from `forms/*.toml` ([`form`]).
+
+pub mod cli;
+pub mod error;
+pub mod fonts;
+pub mod form;
+pub mod layout;
+pub mod pipeline;
+pub mod record;
+pub mod render;
+pub mod validate;

@@ -1,0 +1,179 @@
+//! The stages in order, for one record: read → parse → validate → lay out →
+//! render. Every stage before writing can reject the record; nothing is
+//! written until all records of a command have passed.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::layout::{self, Layout, LayoutOptions};
+use crate::record::{Node, Record, Syntax};
+use crate::render::pdf::{self, PdfOptions};
+use crate::validate;
+
+/// Where a record comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Source {
+    pub fn parse(arg: &str) -> Source {
+        if arg == "-" {
+            Source::Stdin
+        } else {
+            Source::File(PathBuf::from(arg))
+        }
+    }
+
+    /// How messages name the source.
+    pub fn name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "<标准输入>".to_owned(),
+        }
+    }
+
+    /// The file stem, for naming outputs of a record without a serial.
+    pub fn stem(&self) -> Option<String> {
+        match self {
+            Source::File(p) => p.file_stem().map(|s| s.to_string_lossy().into_owned()),
+            Source::Stdin => None,
+        }
+    }
+
+    /// The syntax: as asked, else by extension, else sniffed.
+    fn syntax(&self, asked: Option<Syntax>, text: &str) -> Syntax {
+        if let Some(s) = asked {
+            return s;
+        }
+        match self {
+            Source::File(p) => match p.extension().and_then(|e| e.to_str()) {
+                Some(e) if e.eq_ignore_ascii_case("json") => Syntax::Json,
+                Some(e) if e.eq_ignore_ascii_case("toml") => Syntax::Toml,
+                _ => Syntax::sniff(text),
+            },
+            Source::Stdin => Syntax::sniff(text),
+        }
+    }
+
+    /// Reads the text of the source.
+    pub fn read(&self) -> Result<String, Error> {
+        let bytes = match self {
+            Source::File(p) => std::fs::read(p).map_err(|e| Error::io(p, "读取", e))?,
+            Source::Stdin => {
+                let mut buf = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut buf)
+                    .map_err(|e| Error::io("<标准输入>", "读取", e))?;
+                buf
+            }
+        };
+        String::from_utf8(bytes).map_err(|_| Error::Rejected {
+            source: self.name(),
+            violations: vec![crate::error::Violation {
+                path: String::new(),
+                label: String::new(),
+                message: "文件不是 UTF-8 编码；请用记事本「另存为」并选择 UTF-8 编码".into(),
+            }],
+        })
+    }
+}
+
+/// A record that passed every check, with its layout.
+pub struct Prepared {
+    pub source: Source,
+    pub record: Record,
+    pub layout: Layout,
+}
+
+/// Parses, validates and lays out one record's text. All problems, from
+/// validation and from fitting values into the form, are reported together.
+pub fn prepare_text(
+    source: &Source,
+    text: &str,
+    syntax: Option<Syntax>,
+    options: LayoutOptions,
+) -> Result<(Record, Layout), Error> {
+    let syntax = source.syntax(syntax, text);
+    let node = Node::parse(text, syntax).map_err(|e| Error::Syntax {
+        source: source.name(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })?;
+    let checked = validate::check(&node);
+    let mut violations = checked.violations;
+    let layout = match &checked.record {
+        Some(record) => match layout::build(record, options) {
+            Ok(l) => Some(l),
+            Err(fit) => {
+                // A field already reported is not reported again for its length.
+                for v in fit {
+                    if !violations
+                        .iter()
+                        .any(|o| o.path == v.path && !v.path.is_empty())
+                    {
+                        violations.push(v);
+                    }
+                }
+                None
+            }
+        },
+        None => None,
+    };
+    match (checked.record, layout) {
+        (Some(record), Some(layout)) if violations.is_empty() => Ok((record, layout)),
+        _ => Err(Error::Rejected {
+            source: source.name(),
+            violations,
+        }),
+    }
+}
+
+/// Reads and prepares one record.
+pub fn prepare(
+    source: Source,
+    syntax: Option<Syntax>,
+    options: LayoutOptions,
+) -> Result<Prepared, Error> {
+    let text = source.read()?;
+    let (record, layout) = prepare_text(&source, &text, syntax, options)?;
+    Ok(Prepared {
+        source,
+        record,
+        layout,
+    })
+}
+
+/// The PDF of a prepared record.
+pub fn render_pdf(layout: &Layout) -> Result<Vec<u8>, Error> {
+    pdf::render(layout, &PdfOptions::default()).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, flushed to disk, then renamed over the target. A reader (or a
+/// crash) never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".beian-tmp-{}-{name}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, "写入", e)
+    })
+}

@@ -68,6 +68,9 @@ enum Cmd {
             default_value = "pdf"
         )]
         formats: Vec<OutputFormat>,
+        /// DOCX 内嵌所用字形（思源宋体子集），没有中文字体的电脑也能正常显示
+        #[arg(long)]
+        embed_fonts: bool,
         /// 记录的格式（默认按扩展名或内容判断）
         #[arg(long, value_name = "格式")]
         input_format: Option<InputFormat>,
@@ -95,6 +98,8 @@ enum Cmd {
 pub enum OutputFormat {
     /// PDF
     Pdf,
+    /// Word 文档（可在 Word、WPS 中修改后打印）
+    Docx,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -119,6 +124,7 @@ pub enum Command {
         output: PathBuf,
         options: LayoutOptions,
         formats: Vec<OutputFormat>,
+        embed_fonts: bool,
         syntax: Option<Syntax>,
     },
     Check {
@@ -151,6 +157,7 @@ impl Command {
                 output,
                 copies,
                 mut formats,
+                embed_fonts,
                 input_format,
             } => {
                 formats.dedup();
@@ -161,6 +168,7 @@ impl Command {
                         copies: usize::from(copies),
                     },
                     formats,
+                    embed_fonts,
                     syntax: syntax(input_format),
                 }
             }
@@ -238,8 +246,9 @@ pub fn run(command: Command) -> Result<Report, Error> {
             output,
             options,
             formats,
+            embed_fonts,
             syntax,
-        } => render(sources, &output, options, &formats, syntax),
+        } => render(sources, &output, options, &formats, embed_fonts, syntax),
     }
 }
 
@@ -291,6 +300,7 @@ fn render(
     output: &std::path::Path,
     options: LayoutOptions,
     formats: &[OutputFormat],
+    embed_fonts: bool,
     syntax: Option<Syntax>,
 ) -> Result<Report, Error> {
     let prepared = prepare_all(sources, syntax, options)?;
@@ -308,6 +318,7 @@ fn render(
         for &f in formats {
             let ext = match f {
                 OutputFormat::Pdf => "pdf",
+                OutputFormat::Docx => "docx",
             };
             let path = output.join(format!("{stem}.{ext}"));
             if let Some((j, _)) = planned.insert(path.clone(), (i, f)) {
@@ -326,6 +337,7 @@ fn render(
     for (path, (i, format)) in &planned {
         let bytes = match format {
             OutputFormat::Pdf => pipeline::render_pdf(&prepared[*i].layout)?,
+            OutputFormat::Docx => pipeline::render_docx(&prepared[*i].layout, embed_fonts)?,
         };
         files.push((path.clone(), bytes, prepared[*i].layout.pages.len()));
     }

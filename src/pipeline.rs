@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::layout::{self, Layout, LayoutOptions};
 use crate::record::{Node, Record, Syntax};
+use crate::render::docx::{self, DocxOptions};
 use crate::render::pdf::{self, PdfOptions};
 use crate::validate;
 
@@ -150,6 +151,12 @@ pub fn prepare(
 /// The PDF of a prepared record.
 pub fn render_pdf(layout: &Layout) -> Result<Vec<u8>, Error> {
     pdf::render(layout, &PdfOptions::default()).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The DOCX of a prepared record; `embed_fonts` embeds the shipped fonts,
+/// subset to the characters used.
+pub fn render_docx(layout: &Layout, embed_fonts: bool) -> Result<Vec<u8>, Error> {
+    docx::render(layout, &DocxOptions { embed_fonts }).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same

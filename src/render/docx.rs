@@ -1,0 +1,1476 @@
+//! DOCX output: the form as a real Word table that a unit secretary can open
+//! in Word or WPS, correct and print.
+//!
+//! [`render`] is a pure function of a finished [`Layout`], like
+//! [`crate::render::pdf::render`]: the same layout gives the same bytes, in
+//! any process, at any time (zip entries dated 1980-01-01, parts in a fixed
+//! order, ids counted from 1, document dates only from the filing time).
+//!
+//! # What the layout becomes
+//!
+//! - Each layout page (one copy) becomes one run of paragraphs and **one Word
+//!   table**; copies after the first start with `w:pageBreakBefore`.
+//! - The grid: `w:tblGrid` in twips from [`Table::columns`], fixed layout,
+//!   `w:gridSpan` for horizontal merges, `w:vMerge` for vertical ones, row
+//!   heights `w:hRule="atLeast"` the PDF's, cell vertical alignment, single
+//!   black borders as wide as the PDF's rules, the PDF's cell padding.
+//! - Paragraphs keep alignment, first-line and right indents, space before and
+//!   after, and their line pitch as exact line spacing, so Word sets the same
+//!   number of lines in the same height. A paragraph the layout puts in the
+//!   top margin (the 第一联/第二联 mark) becomes a frame (`w:framePr`) at the
+//!   same place, so it takes no room from the form and each copy stays one page.
+//! - [`Span::Fill`] is a right tab stop at the paragraph's right edge and a
+//!   `w:tab`; an empty [`Span::Blank`] is its underscores; a filled one is the
+//!   value underlined, padded with no-break spaces (which Word underlines even
+//!   at a line end) to about the blank's width; a seal paragraph is an empty
+//!   paragraph as high as the clear area.
+//! - [`Span::Check`] is a Word content-control checkbox (`w14:checkbox` in a
+//!   `w:sdt`), ticked as the record says, which Word and WPS let the user
+//!   toggle; its run is ☑/☐ in Segoe UI Symbol (on every Windows since 7), so
+//!   it still shows where content controls are not understood.
+//! - Every run names the font a Chinese office has (`w:eastAsia`, e.g. 宋体;
+//!   Latin in Times New Roman) and its size after any shrinking to fit.
+//!   The font table describes those fonts (panose, GB2312 charset, altName) and
+//!   also lists the font beian ships (Noto Serif CJK SC). With
+//!   [`DocxOptions::embed_fonts`] the shipped fonts are embedded, subset to the
+//!   characters used plus printable ASCII, obfuscated as ECMA-376 Part 1
+//!   §17.8.1 prescribes: a machine with no Chinese font then still draws the
+//!   form in the shipped font.
+//!
+//! # Why WordprocessingML written by hand
+//!
+//! docx-rs (the library the developer guide first named) writes some run and
+//! paragraph properties out of schema order, always writes its own fixed font
+//! table, cannot embed fonts and has no checkbox content controls; fixing that
+//! means rewriting its output afterwards, i.e. parsing XML again. The subset
+//! of WordprocessingML this form needs is small, so it is written directly:
+//! a ~40-line escaping writer ([`Xml`]) and one function per element, each
+//! emitting its children in the order the schema's sequence gives (CT_PPr,
+//! CT_RPr, CT_TblPr, CT_TcPr, CT_Settings, CT_Font), and the `zip` crate for
+//! the package. No XML is parsed and nothing is post-processed.
+//!
+//! # Font subsetting
+//!
+//! The shipped fonts are CID-keyed CFF OpenType files of 64k glyphs. The
+//! `subsetter` crate krilla uses keeps no `cmap` (fine in a PDF, useless to a
+//! word processor); fontations' subsetter (klippa) is unpublished and has no
+//! CFF support. `allsorts` subsets CID-keyed CFF and writes a Unicode `cmap`,
+//! `name`, `OS/2` and `post`, in about 2 ms for a form's few hundred glyphs
+//! (≈ 100 KB per face).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Display, Write as _};
+use std::io::Write as _;
+
+use skrifa::raw::TableProvider;
+use skrifa::{MetadataProvider, string::StringId};
+
+use crate::fonts;
+use crate::form::{Align, VAlign};
+use crate::layout::{Block, Cell, Font, Layout, Page, Para, Slot, Span, Table};
+
+/// How to write the DOCX.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DocxOptions {
+    /// Embed the shipped fonts, subset to the characters used, so that the
+    /// form looks the same where no Chinese font is installed.
+    pub embed_fonts: bool,
+}
+
+/// Why a DOCX could not be written. A bug or a broken font, never the user's input.
+#[derive(Debug)]
+pub enum DocxError {
+    /// A font the layout names is not shipped, or could not be subset.
+    Font(String),
+    /// Writing the zip package failed.
+    Package(String),
+}
+
+impl Display for DocxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DocxError::Font(why) => write!(f, "docx font: {why}"),
+            DocxError::Package(why) => write!(f, "docx package: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for DocxError {}
+
+/// Writes a layout as a DOCX: one Word table per layout page (copy).
+pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxError> {
+    let mut body = Body {
+        embed: options.embed_fonts,
+        ..Body::default()
+    };
+    let document = body.document(layout);
+    let embedded = if options.embed_fonts {
+        embed(&body.used)?
+    } else {
+        Vec::new()
+    };
+    let office = body.office.clone();
+    let defaults = body.first_style.take().unwrap_or_else(|| RunStyle {
+        latin: LATIN_FONT.into(),
+        east_asia: "宋体".into(),
+        bold: false,
+        size: 21,
+    });
+
+    let mut parts: Vec<(String, Vec<u8>)> = vec![
+        (
+            "[Content_Types].xml".into(),
+            content_types(!embedded.is_empty()).into(),
+        ),
+        ("_rels/.rels".into(), ROOT_RELS.into()),
+        ("docProps/app.xml".into(), app(layout).into()),
+        ("docProps/core.xml".into(), core(layout).into()),
+        ("word/document.xml".into(), document.into()),
+        ("word/_rels/document.xml.rels".into(), DOCUMENT_RELS.into()),
+        ("word/styles.xml".into(), styles(&defaults).into()),
+        (
+            "word/settings.xml".into(),
+            settings(!embedded.is_empty()).into(),
+        ),
+        (
+            "word/fontTable.xml".into(),
+            font_table(&office, &body.used, &embedded)?.into(),
+        ),
+    ];
+    if !embedded.is_empty() {
+        parts.push((
+            "word/_rels/fontTable.xml.rels".into(),
+            font_rels(&embedded).into(),
+        ));
+        for font in embedded {
+            parts.push((format!("word/{}", font.part), font.data));
+        }
+    }
+    package(&parts)
+}
+
+// ---------------------------------------------------------------------------
+// XML writing
+
+/// A minimal XML writer: elements, attributes and text, escaped. Callers emit
+/// children in schema order; the writer only guarantees well-formedness of
+/// what it is given.
+struct Xml(String);
+
+/// An attribute value: anything displayable, escaped when written.
+type Attr<'a> = (&'a str, &'a dyn Display);
+
+impl Xml {
+    fn new() -> Xml {
+        Xml(String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n",
+        ))
+    }
+
+    fn start(&mut self, name: &str, attrs: &[Attr<'_>]) {
+        self.0.push('<');
+        self.0.push_str(name);
+        for (key, value) in attrs {
+            self.0.push(' ');
+            self.0.push_str(key);
+            self.0.push_str("=\"");
+            // Writing into a String cannot fail.
+            let _ = write!(Escape(&mut self.0), "{value}");
+            self.0.push('"');
+        }
+    }
+
+    /// `<name attrs>`
+    fn open(&mut self, name: &str, attrs: &[Attr<'_>]) {
+        self.start(name, attrs);
+        self.0.push('>');
+    }
+
+    /// `<name attrs/>`
+    fn empty(&mut self, name: &str, attrs: &[Attr<'_>]) {
+        self.start(name, attrs);
+        self.0.push_str("/>");
+    }
+
+    /// `</name>`
+    fn close(&mut self, name: &str) {
+        self.0.push_str("</");
+        self.0.push_str(name);
+        self.0.push('>');
+    }
+
+    /// Escaped character data.
+    fn text(&mut self, text: &str) {
+        let _ = Escape(&mut self.0).write_str(text);
+    }
+
+    /// `<name attrs>text</name>`
+    fn leaf(&mut self, name: &str, attrs: &[Attr<'_>], text: &str) {
+        self.open(name, attrs);
+        self.text(text);
+        self.close(name);
+    }
+
+    /// `<name w:val="value"/>`, the commonest WordprocessingML element.
+    fn val(&mut self, name: &str, value: &dyn Display) {
+        self.empty(name, &[("w:val", value)]);
+    }
+
+    fn finish(self) -> String {
+        self.0
+    }
+}
+
+/// Escapes what is written through it for text and attribute values alike,
+/// and drops the characters XML 1.0 cannot carry at all.
+struct Escape<'a>(&'a mut String);
+
+impl fmt::Write for Escape<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for ch in s.chars() {
+            match ch {
+                '&' => self.0.push_str("&amp;"),
+                '<' => self.0.push_str("&lt;"),
+                '>' => self.0.push_str("&gt;"),
+                '"' => self.0.push_str("&quot;"),
+                '\t' => self.0.push_str("&#9;"),
+                '\n' => self.0.push_str("&#10;"),
+                '\r' => self.0.push_str("&#13;"),
+                c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+                c => self.0.push(c),
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Units
+
+/// Points to twentieths of a point, rounded.
+fn twips(pt: f32) -> i64 {
+    (pt * 20.0).round() as i64
+}
+
+/// Points to half-points (run font size), rounded.
+fn half_points(pt: f32) -> i64 {
+    (pt * 2.0).round() as i64
+}
+
+/// Widths of consecutive intervals in twips whose sum is the rounded total:
+/// the edges are rounded, not the widths.
+fn twips_edges(sizes: &[f32]) -> Vec<i64> {
+    let mut at = 0.0;
+    let mut prev = 0;
+    sizes
+        .iter()
+        .map(|s| {
+            at += s;
+            let edge = twips(at);
+            let w = edge - prev;
+            prev = edge;
+            w
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The document part
+
+const NS_W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+const NS_W14: &str = "http://schemas.microsoft.com/office/word/2010/wordml";
+const NS_MC: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
+const NS_R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+/// Latin text goes in the font Chinese offices pair with 宋体.
+const LATIN_FONT: &str = "Times New Roman";
+/// The checkbox glyphs ☐ ☑: a font every Windows since 7 has.
+const SYMBOL_FONT: &str = "Segoe UI Symbol";
+const UNCHECKED: char = '\u{2610}';
+const CHECKED: char = '\u{2611}';
+/// No-break space: pads a filled blank; Word underlines it even at a line end.
+const NBSP: char = '\u{A0}';
+/// Width of a no-break space in the Latin font, in em.
+const NBSP_EM: f32 = 0.25;
+
+/// The document body being written, and what it used.
+#[derive(Default)]
+struct Body {
+    xml: Option<Xml>,
+    /// Runs name the shipped (embedded) fonts rather than the office fonts.
+    embed: bool,
+    /// Next content-control id.
+    next_id: u32,
+    /// Office font names in order of first use.
+    office: Vec<String>,
+    /// Shipped font file → how it is used.
+    used: BTreeMap<String, Used>,
+    /// The first paragraph's run style, for the document defaults.
+    first_style: Option<RunStyle>,
+}
+
+/// How a shipped font file is used.
+struct Used {
+    bold: bool,
+    /// The office font standing for it.
+    office: String,
+    /// Characters set in it.
+    chars: BTreeSet<char>,
+}
+
+/// Where a paragraph stands.
+#[derive(Clone, Copy, Default)]
+struct ParaPlace {
+    page_break: bool,
+    /// Absolutely placed on the page, out of the flow (x, y in points).
+    frame: Option<(f32, f32)>,
+}
+
+impl Body {
+    fn x(&mut self) -> &mut Xml {
+        self.xml.get_or_insert_with(Xml::new)
+    }
+
+    fn document(&mut self, layout: &Layout) -> String {
+        self.xml = Some(Xml::new());
+        self.x().open(
+            "w:document",
+            &[
+                ("xmlns:mc", &NS_MC),
+                ("xmlns:w", &NS_W),
+                ("xmlns:w14", &NS_W14),
+                ("mc:Ignorable", &"w14"),
+            ],
+        );
+        self.x().open("w:body", &[]);
+        for (i, page) in layout.pages.iter().enumerate() {
+            self.page(page, i > 0);
+        }
+        if let Some(page) = layout.pages.first() {
+            section(self.x(), page);
+        }
+        self.x().close("w:body");
+        self.x().close("w:document");
+        self.xml.take().map(Xml::finish).unwrap_or_default()
+    }
+
+    /// One copy: paragraphs in the top margin as frames, then the blocks in
+    /// order; the first block in the flow starts a new page after the first copy.
+    fn page(&mut self, page: &Page, page_break: bool) {
+        let in_margin =
+            |b: &Block| matches!(b, Block::Para(p) if p.y + p.height <= page.margins[0] + 0.01);
+        let frames: Vec<&Para> = page
+            .blocks
+            .iter()
+            .filter(|b| in_margin(b))
+            .filter_map(|b| match b {
+                Block::Para(p) => Some(p),
+                Block::Table(_) => None,
+            })
+            .collect();
+        let mut first = true;
+        for block in page.blocks.iter().filter(|b| !in_margin(b)) {
+            let brk = page_break && first;
+            match block {
+                Block::Para(p) => self.para(
+                    p,
+                    ParaPlace {
+                        page_break: brk,
+                        frame: None,
+                    },
+                ),
+                Block::Table(t) => {
+                    if brk {
+                        self.page_break_para();
+                    }
+                    self.table(t, page);
+                }
+            }
+            if first {
+                // After the paragraph that breaks the page, so that the frames
+                // land on this copy's page whatever Word anchors them to.
+                for p in &frames {
+                    self.para(
+                        p,
+                        ParaPlace {
+                            page_break: false,
+                            frame: Some((p.x, p.y)),
+                        },
+                    );
+                }
+            }
+            first = false;
+        }
+    }
+
+    /// An empty paragraph starting a page (when a copy starts with its table).
+    fn page_break_para(&mut self) {
+        let x = self.x();
+        x.open("w:p", &[]);
+        x.open("w:pPr", &[]);
+        x.empty("w:pageBreakBefore", &[]);
+        x.empty(
+            "w:spacing",
+            &[
+                ("w:before", &0),
+                ("w:after", &0),
+                ("w:line", &20),
+                ("w:lineRule", &"exact"),
+            ],
+        );
+        x.close("w:pPr");
+        x.close("w:p");
+    }
+
+    fn note_font(&mut self, font: &Font) {
+        if !self.office.contains(&font.office) {
+            self.office.push(font.office.clone());
+        }
+        self.used.entry(font.file.clone()).or_insert_with(|| Used {
+            bold: font.bold,
+            office: font.office.clone(),
+            chars: BTreeSet::new(),
+        });
+    }
+
+    /// Characters set in a shipped font, for embedding.
+    fn note_text(&mut self, font: &Font, text: &str) {
+        if let Some(used) = self.used.get_mut(&font.file) {
+            used.chars.extend(text.chars());
+        }
+    }
+
+    fn para(&mut self, p: &Para, place: ParaPlace) {
+        self.note_font(&p.font);
+        let style = RunStyle::of(p, self.embed);
+        if self.first_style.is_none() {
+            self.first_style = Some(RunStyle::of(p, self.embed));
+        }
+        let x = self.x();
+        x.open("w:p", &[]);
+        x.open("w:pPr", &[]);
+        if place.page_break {
+            x.empty("w:pageBreakBefore", &[]);
+        }
+        if let Some((fx, fy)) = place.frame {
+            x.empty(
+                "w:framePr",
+                &[
+                    ("w:w", &twips(p.width + p.indent_right)),
+                    ("w:wrap", &"around"),
+                    ("w:hAnchor", &"page"),
+                    ("w:vAnchor", &"page"),
+                    ("w:x", &twips(fx)),
+                    ("w:y", &twips(fy)),
+                ],
+            );
+        }
+        if p.spans.iter().any(|s| matches!(s, Span::Fill)) {
+            // A right tab at the paragraph's right edge (tab positions count
+            // from the cell's or page's text edge); a hair inside it so that
+            // rounding never puts it past the right indent.
+            x.open("w:tabs", &[]);
+            x.empty(
+                "w:tab",
+                &[
+                    ("w:val", &"right"),
+                    ("w:pos", &((p.width * 20.0).floor() as i64 - 2)),
+                ],
+            );
+            x.close("w:tabs");
+        }
+        // No extra space between Chinese and Latin text or digits: the PDF
+        // has none (Word and WPS add it by default).
+        x.val("w:autoSpaceDE", &0);
+        x.val("w:autoSpaceDN", &0);
+        let line = if p.seal { p.height } else { p.line_height };
+        x.empty(
+            "w:spacing",
+            &[
+                ("w:before", &twips(p.space_before)),
+                ("w:after", &twips(p.space_after)),
+                ("w:line", &twips(line).max(20)),
+                ("w:lineRule", &"exact"),
+            ],
+        );
+        if p.indent != 0.0 || p.indent_right != 0.0 {
+            x.empty(
+                "w:ind",
+                &[
+                    ("w:left", &0),
+                    ("w:right", &twips(p.indent_right)),
+                    ("w:firstLine", &twips(p.indent)),
+                ],
+            );
+        }
+        x.val(
+            "w:jc",
+            &match p.align {
+                Align::Left => "left",
+                Align::Center => "center",
+                Align::Right => "right",
+            },
+        );
+        style.write(x, RunKind::Text);
+        x.close("w:pPr");
+        if !p.seal {
+            for span in &p.spans {
+                self.span(p, &style, span);
+            }
+        }
+        self.x().close("w:p");
+    }
+
+    fn span(&mut self, p: &Para, style: &RunStyle, span: &Span) {
+        match span {
+            Span::Text(text) => {
+                self.note_text(&p.font, text);
+                text_run(self.x(), style, RunKind::Text, text);
+            }
+            Span::Fill => {
+                let x = self.x();
+                x.open("w:r", &[]);
+                style.write(x, RunKind::Text);
+                x.empty("w:tab", &[]);
+                x.close("w:r");
+            }
+            Span::Blank { text, width } if text.is_empty() => {
+                let underscores = "_".repeat(*width);
+                self.note_text(&p.font, &underscores);
+                text_run(self.x(), style, RunKind::Text, &underscores);
+            }
+            Span::Blank { text, width } => {
+                let padded = pad_blank(&p.font, text, *width);
+                self.note_text(&p.font, &padded);
+                text_run(self.x(), style, RunKind::Underlined, &padded);
+            }
+            Span::Check { checked } => {
+                self.next_id += 1;
+                let id = self.next_id;
+                checkbox(self.x(), style, id, *checked);
+            }
+        }
+    }
+
+    fn table(&mut self, t: &Table, page: &Page) {
+        let cols = twips_edges(&t.columns);
+        let total: i64 = cols.iter().sum();
+        let border = ((t.border * 8.0).round() as i64).clamp(2, 96);
+        let x = self.x();
+        x.open("w:tbl", &[]);
+        x.open("w:tblPr", &[]);
+        x.empty("w:tblW", &[("w:w", &total), ("w:type", &"dxa")]);
+        x.empty(
+            "w:tblInd",
+            &[("w:w", &twips(t.x - page.margins[3])), ("w:type", &"dxa")],
+        );
+        x.open("w:tblBorders", &[]);
+        for side in [
+            "w:top",
+            "w:left",
+            "w:bottom",
+            "w:right",
+            "w:insideH",
+            "w:insideV",
+        ] {
+            x.empty(
+                side,
+                &[
+                    ("w:val", &"single"),
+                    ("w:sz", &border),
+                    ("w:space", &0),
+                    ("w:color", &"000000"),
+                ],
+            );
+        }
+        x.close("w:tblBorders");
+        x.val("w:tblLayout", &"fixed");
+        // w:type is implied for w:tblLayout's sibling margins: dxa.
+        x.open("w:tblCellMar", &[]);
+        let [pad_x, pad_y] = t.padding.map(twips);
+        for (side, w) in [
+            ("w:top", pad_y),
+            ("w:left", pad_x),
+            ("w:bottom", pad_y),
+            ("w:right", pad_x),
+        ] {
+            x.empty(side, &[("w:w", &w), ("w:type", &"dxa")]);
+        }
+        x.close("w:tblCellMar");
+        x.close("w:tblPr");
+        x.open("w:tblGrid", &[]);
+        for w in &cols {
+            x.empty("w:gridCol", &[("w:w", w)]);
+        }
+        x.close("w:tblGrid");
+        let ncols = t.columns.len();
+        let span_width = |c: usize, n: usize| -> i64 { cols[c..(c + n).min(ncols)].iter().sum() };
+        for (r, height) in t.rows.iter().enumerate() {
+            let x = self.x();
+            x.open("w:tr", &[]);
+            x.open("w:trPr", &[]);
+            x.empty("w:cantSplit", &[]);
+            x.empty(
+                "w:trHeight",
+                &[
+                    // At least the PDF's row: rounded up.
+                    ("w:val", &((height * 20.0).ceil() as i64)),
+                    ("w:hRule", &"atLeast"),
+                ],
+            );
+            x.close("w:trPr");
+            for c in 0..ncols {
+                match t.slot(r, c) {
+                    Some(Slot::Cell(cell)) => self.cell(cell, span_width(c, cell.colspan)),
+                    Some(Slot::Merged { parent }) => {
+                        let (pr, pc) = *parent;
+                        match t.slot(pr, pc) {
+                            // Below a cell that spans rows: Word's vertical
+                            // continuation, as wide as the cell.
+                            Some(Slot::Cell(origin)) if pr < r && pc == c => {
+                                continuation(self.x(), origin, span_width(c, origin.colspan))
+                            }
+                            // Covered by a span already written.
+                            Some(Slot::Cell(_)) => {}
+                            // A slot no cell claims: an empty cell of its own.
+                            _ => empty_cell(self.x(), span_width(c, 1)),
+                        }
+                    }
+                    None => {}
+                }
+            }
+            self.x().close("w:tr");
+        }
+        self.x().close("w:tbl");
+    }
+
+    fn cell(&mut self, cell: &Cell, width: i64) {
+        let x = self.x();
+        x.open("w:tc", &[]);
+        x.open("w:tcPr", &[]);
+        x.empty("w:tcW", &[("w:w", &width), ("w:type", &"dxa")]);
+        if cell.colspan > 1 {
+            x.val("w:gridSpan", &cell.colspan);
+        }
+        if cell.rowspan > 1 {
+            x.val("w:vMerge", &"restart");
+        }
+        x.val("w:vAlign", &valign(cell.valign));
+        x.close("w:tcPr");
+        if cell.paras.is_empty() {
+            self.x().empty("w:p", &[]);
+        }
+        for p in &cell.paras {
+            self.para(p, ParaPlace::default());
+        }
+        self.x().close("w:tc");
+    }
+}
+
+fn valign(v: VAlign) -> &'static str {
+    match v {
+        VAlign::Top => "top",
+        VAlign::Middle => "center",
+        VAlign::Bottom => "bottom",
+    }
+}
+
+/// The continuation of a vertically merged cell in a later row.
+fn continuation(x: &mut Xml, origin: &Cell, width: i64) {
+    x.open("w:tc", &[]);
+    x.open("w:tcPr", &[]);
+    x.empty("w:tcW", &[("w:w", &width), ("w:type", &"dxa")]);
+    if origin.colspan > 1 {
+        x.val("w:gridSpan", &origin.colspan);
+    }
+    x.empty("w:vMerge", &[]);
+    x.val("w:vAlign", &valign(origin.valign));
+    x.close("w:tcPr");
+    x.empty("w:p", &[]);
+    x.close("w:tc");
+}
+
+fn empty_cell(x: &mut Xml, width: i64) {
+    x.open("w:tc", &[]);
+    x.open("w:tcPr", &[]);
+    x.empty("w:tcW", &[("w:w", &width), ("w:type", &"dxa")]);
+    x.close("w:tcPr");
+    x.empty("w:p", &[]);
+    x.close("w:tc");
+}
+
+/// The section: page size and margins of the (first) page.
+fn section(x: &mut Xml, page: &Page) {
+    let [top, right, bottom, left] = page.margins.map(twips);
+    x.open("w:sectPr", &[]);
+    x.empty(
+        "w:pgSz",
+        &[("w:w", &twips(page.width)), ("w:h", &twips(page.height))],
+    );
+    x.empty(
+        "w:pgMar",
+        &[
+            ("w:top", &top),
+            ("w:right", &right),
+            ("w:bottom", &bottom),
+            ("w:left", &left),
+            ("w:header", &(top / 2)),
+            ("w:footer", &(bottom / 2)),
+            ("w:gutter", &0),
+        ],
+    );
+    x.close("w:sectPr");
+}
+
+/// A filled blank: the value with no-break spaces either side, to about the
+/// width the PDF gives it (the blank's underscores, or the value plus half an
+/// em, whichever is wider), measured in the shipped face as the layout does.
+fn pad_blank(font: &Font, text: &str, width: usize) -> String {
+    let (blank, value) = match fonts::face(&font.file) {
+        Some(face) => {
+            let underscore = face.glyph('_').map_or(0.5, |g| g.advance);
+            (width as f32 * underscore, face.width(text))
+        }
+        None => (width as f32 * 0.5, text.chars().count() as f32),
+    };
+    let pad = (blank - value).max(0.5);
+    let n = (pad / NBSP_EM).round() as usize;
+    let left = n / 2;
+    let mut s = String::with_capacity(text.len() + 2 * n);
+    s.extend(std::iter::repeat_n(NBSP, left));
+    s.push_str(text);
+    s.extend(std::iter::repeat_n(NBSP, n - left));
+    s
+}
+
+/// Run properties of a paragraph's text.
+struct RunStyle {
+    /// Font of Latin text (w:ascii, w:hAnsi, w:cs).
+    latin: String,
+    /// Font of Chinese text (w:eastAsia).
+    east_asia: String,
+    bold: bool,
+    /// Half-points.
+    size: i64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RunKind {
+    Text,
+    Underlined,
+    Symbol,
+}
+
+impl RunStyle {
+    /// The paragraph's font: the office font (Latin in Times New Roman), or
+    /// with embedded fonts the shipped font for all text, as in the PDF.
+    fn of(p: &Para, embed: bool) -> RunStyle {
+        let (latin, east_asia) = if embed {
+            let family = shipped_family(&p.font.file);
+            (family.clone(), family)
+        } else if p.font.office.is_empty() {
+            (LATIN_FONT.to_owned(), "宋体".to_owned())
+        } else {
+            (LATIN_FONT.to_owned(), p.font.office.clone())
+        };
+        RunStyle {
+            latin,
+            east_asia,
+            bold: p.font.bold,
+            size: half_points(p.size),
+        }
+    }
+
+    /// `w:rPr`, children in CT_RPr order: rFonts, b, bCs, sz, szCs, u.
+    fn write(&self, x: &mut Xml, kind: RunKind) {
+        x.open("w:rPr", &[]);
+        if kind == RunKind::Symbol {
+            x.empty(
+                "w:rFonts",
+                &[
+                    ("w:ascii", &SYMBOL_FONT),
+                    ("w:eastAsia", &SYMBOL_FONT),
+                    ("w:hAnsi", &SYMBOL_FONT),
+                    ("w:cs", &SYMBOL_FONT),
+                ],
+            );
+        } else {
+            x.empty(
+                "w:rFonts",
+                &[
+                    ("w:ascii", &self.latin.as_str()),
+                    ("w:eastAsia", &self.east_asia.as_str()),
+                    ("w:hAnsi", &self.latin.as_str()),
+                    ("w:cs", &self.latin.as_str()),
+                    ("w:hint", &"eastAsia"),
+                ],
+            );
+        }
+        if self.bold && kind != RunKind::Symbol {
+            x.empty("w:b", &[]);
+            x.empty("w:bCs", &[]);
+        }
+        x.val("w:sz", &self.size);
+        x.val("w:szCs", &self.size);
+        if kind == RunKind::Underlined {
+            x.val("w:u", &"single");
+        }
+        x.close("w:rPr");
+    }
+}
+
+/// A run of text; tabs and line breaks in it become `w:tab` and `w:br`.
+fn text_run(x: &mut Xml, style: &RunStyle, kind: RunKind, text: &str) {
+    x.open("w:r", &[]);
+    style.write(x, kind);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(['\t', '\n']).unwrap_or(rest.len());
+        if end > 0 {
+            x.leaf("w:t", &[("xml:space", &"preserve")], &rest[..end]);
+        }
+        match rest[end..].chars().next() {
+            Some('\t') => x.empty("w:tab", &[]),
+            Some(_) => x.empty("w:br", &[]),
+            None => {}
+        }
+        rest = &rest[(end + 1).min(rest.len())..];
+    }
+    x.close("w:r");
+}
+
+/// A checkbox content control (Word 2010+, WPS), ticked or not; its run shows
+/// ☑/☐ wherever content controls are not understood.
+fn checkbox(x: &mut Xml, style: &RunStyle, id: u32, checked: bool) {
+    x.open("w:sdt", &[]);
+    x.open("w:sdtPr", &[]);
+    style.write(x, RunKind::Symbol);
+    x.val("w:id", &id);
+    x.open("w14:checkbox", &[]);
+    x.empty("w14:checked", &[("w14:val", &u8::from(checked))]);
+    x.empty(
+        "w14:checkedState",
+        &[
+            ("w14:val", &format_args!("{:04X}", CHECKED as u32)),
+            ("w14:font", &SYMBOL_FONT),
+        ],
+    );
+    x.empty(
+        "w14:uncheckedState",
+        &[
+            ("w14:val", &format_args!("{:04X}", UNCHECKED as u32)),
+            ("w14:font", &SYMBOL_FONT),
+        ],
+    );
+    x.close("w14:checkbox");
+    x.close("w:sdtPr");
+    x.open("w:sdtContent", &[]);
+    let glyph = if checked { CHECKED } else { UNCHECKED };
+    text_run(x, style, RunKind::Symbol, glyph.encode_utf8(&mut [0; 4]));
+    x.close("w:sdtContent");
+    x.close("w:sdt");
+}
+
+// ---------------------------------------------------------------------------
+// Styles, settings, fonts
+
+/// Document defaults in the first paragraph's fonts, and the three default
+/// styles Word expects.
+fn styles(defaults: &RunStyle) -> String {
+    let mut x = Xml::new();
+    x.open("w:styles", &[("xmlns:w", &NS_W)]);
+    x.open("w:docDefaults", &[]);
+    x.open("w:rPrDefault", &[]);
+    x.open("w:rPr", &[]);
+    x.empty(
+        "w:rFonts",
+        &[
+            ("w:ascii", &defaults.latin.as_str()),
+            ("w:eastAsia", &defaults.east_asia.as_str()),
+            ("w:hAnsi", &defaults.latin.as_str()),
+            ("w:cs", &defaults.latin.as_str()),
+        ],
+    );
+    x.val("w:kern", &0);
+    x.val("w:sz", &defaults.size);
+    x.val("w:szCs", &defaults.size);
+    x.empty(
+        "w:lang",
+        &[
+            ("w:val", &"en-US"),
+            ("w:eastAsia", &"zh-CN"),
+            ("w:bidi", &"ar-SA"),
+        ],
+    );
+    x.close("w:rPr");
+    x.close("w:rPrDefault");
+    x.open("w:pPrDefault", &[]);
+    x.open("w:pPr", &[]);
+    // No extra space between Chinese and Latin text: the PDF has none.
+    x.val("w:autoSpaceDE", &0);
+    x.val("w:autoSpaceDN", &0);
+    x.empty(
+        "w:spacing",
+        &[("w:after", &0), ("w:line", &240), ("w:lineRule", &"auto")],
+    );
+    x.close("w:pPr");
+    x.close("w:pPrDefault");
+    x.close("w:docDefaults");
+
+    x.open(
+        "w:style",
+        &[
+            ("w:type", &"paragraph"),
+            ("w:default", &1),
+            ("w:styleId", &"Normal"),
+        ],
+    );
+    x.val("w:name", &"Normal");
+    x.empty("w:qFormat", &[]);
+    x.close("w:style");
+
+    x.open(
+        "w:style",
+        &[
+            ("w:type", &"character"),
+            ("w:default", &1),
+            ("w:styleId", &"DefaultParagraphFont"),
+        ],
+    );
+    x.val("w:name", &"Default Paragraph Font");
+    x.val("w:uiPriority", &1);
+    x.empty("w:semiHidden", &[]);
+    x.empty("w:unhideWhenUsed", &[]);
+    x.close("w:style");
+
+    x.open(
+        "w:style",
+        &[
+            ("w:type", &"table"),
+            ("w:default", &1),
+            ("w:styleId", &"TableNormal"),
+        ],
+    );
+    x.val("w:name", &"Normal Table");
+    x.val("w:uiPriority", &99);
+    x.empty("w:semiHidden", &[]);
+    x.empty("w:unhideWhenUsed", &[]);
+    x.open("w:tblPr", &[]);
+    x.empty("w:tblInd", &[("w:w", &0), ("w:type", &"dxa")]);
+    x.open("w:tblCellMar", &[]);
+    for (side, w) in [
+        ("w:top", 0),
+        ("w:left", 108),
+        ("w:bottom", 0),
+        ("w:right", 108),
+    ] {
+        x.empty(side, &[("w:w", &w), ("w:type", &"dxa")]);
+    }
+    x.close("w:tblCellMar");
+    x.close("w:tblPr");
+    x.close("w:style");
+    x.close("w:styles");
+    x.finish()
+}
+
+/// CT_Settings, children in schema order.
+fn settings(embedded: bool) -> String {
+    let mut x = Xml::new();
+    x.open("w:settings", &[("xmlns:w", &NS_W)]);
+    x.empty("w:zoom", &[("w:percent", &100)]);
+    if embedded {
+        x.empty("w:embedTrueTypeFonts", &[]);
+        x.empty("w:saveSubsetFonts", &[]);
+    }
+    x.val("w:defaultTabStop", &420);
+    // Full-width punctuation keeps its full width, as in the PDF.
+    x.val("w:characterSpacingControl", &"doNotCompress");
+    x.open("w:compat", &[]);
+    x.empty(
+        "w:compatSetting",
+        &[
+            ("w:name", &"compatibilityMode"),
+            ("w:uri", &"http://schemas.microsoft.com/office/word"),
+            ("w:val", &15),
+        ],
+    );
+    x.close("w:compat");
+    x.empty(
+        "w:themeFontLang",
+        &[("w:val", &"en-US"), ("w:eastAsia", &"zh-CN")],
+    );
+    x.val("w:decimalSymbol", &".");
+    x.val("w:listSeparator", &",");
+    x.close("w:settings");
+    x.finish()
+}
+
+/// How the font table describes a font (CT_Font).
+struct FontInfo {
+    name: String,
+    alt: Option<String>,
+    panose: String,
+    charset: &'static str,
+    family: &'static str,
+    pitch: &'static str,
+    /// usb0..usb3, csb0, csb1
+    sig: Option<[u32; 6]>,
+}
+
+/// The font table's description of an office font. 宋体 as Word writes it;
+/// the other common Chinese office fonts by their Windows names.
+fn office_info(name: &str) -> FontInfo {
+    let known: &[(&str, &str, &str, &str, &str)] = &[
+        ("宋体", "SimSun", "02010600030101010101", "auto", "variable"),
+        ("黑体", "SimHei", "02010609060101010101", "modern", "fixed"),
+        (
+            "仿宋",
+            "FangSong",
+            "02010609060101010101",
+            "modern",
+            "fixed",
+        ),
+        ("楷体", "KaiTi", "02010609060101010101", "modern", "fixed"),
+    ];
+    let found = known.iter().find(|k| k.0 == name);
+    FontInfo {
+        name: name.to_owned(),
+        alt: found.map(|k| k.1.to_owned()),
+        panose: found.map_or("02010600030101010101", |k| k.2).to_owned(),
+        charset: "86",
+        family: found.map_or("auto", |k| k.3),
+        pitch: found.map_or("variable", |k| k.4),
+        sig: (name == "宋体").then_some([0x0000_0003, 0x288F_0000, 0x0000_0016, 0, 0x0004_0001, 0]),
+    }
+}
+
+/// The font table's description of a shipped font, from its own tables;
+/// `alt` names the office font to locate where it is missing.
+fn shipped_info(file: &str, alt: Option<String>) -> Result<FontInfo, DocxError> {
+    let face =
+        fonts::face(file).ok_or_else(|| DocxError::Font(format!("{file} is not shipped")))?;
+    let font =
+        skrifa::FontRef::new(face.data).map_err(|e| DocxError::Font(format!("{file}: {e}")))?;
+    let name = family_name(&font).unwrap_or_else(|| file.to_owned());
+    let os2 = font.os2().ok();
+    let panose = os2
+        .as_ref()
+        .map(|o| o.panose_10().iter().map(|b| format!("{b:02X}")).collect())
+        .unwrap_or_else(|| "02020400000000000000".to_owned());
+    let sig = os2.as_ref().map(|o| {
+        [
+            o.ul_unicode_range_1(),
+            o.ul_unicode_range_2(),
+            o.ul_unicode_range_3(),
+            o.ul_unicode_range_4(),
+            o.ul_code_page_range_1().unwrap_or(0),
+            o.ul_code_page_range_2().unwrap_or(0),
+        ]
+    });
+    Ok(FontInfo {
+        name,
+        alt,
+        panose,
+        charset: "86",
+        family: "roman",
+        pitch: "variable",
+        sig,
+    })
+}
+
+fn family_name(font: &skrifa::FontRef<'_>) -> Option<String> {
+    font.localized_strings(StringId::FAMILY_NAME)
+        .english_or_first()
+        .map(|s| s.to_string())
+}
+
+/// The family name of a shipped font file (its `name` table's), or the
+/// file's stem if it cannot be read.
+fn shipped_family(file: &str) -> String {
+    fonts::face(file)
+        .and_then(|face| skrifa::FontRef::new(face.data).ok())
+        .and_then(|font| family_name(&font))
+        .unwrap_or_else(|| file.trim_end_matches(".otf").to_owned())
+}
+
+fn latin_info() -> FontInfo {
+    FontInfo {
+        name: LATIN_FONT.into(),
+        alt: None,
+        panose: "02020603050405020304".into(),
+        charset: "00",
+        family: "roman",
+        pitch: "variable",
+        sig: Some([0xE000_2EFF, 0xC000_785B, 0x0000_0009, 0, 0x0000_01FF, 0]),
+    }
+}
+
+fn symbol_info() -> FontInfo {
+    FontInfo {
+        name: SYMBOL_FONT.into(),
+        alt: None,
+        panose: "020B0502040204020203".into(),
+        charset: "00",
+        family: "swiss",
+        pitch: "variable",
+        sig: None,
+    }
+}
+
+/// An embedded font part.
+struct Embedded {
+    /// Family name, as the font table names it.
+    family: String,
+    bold: bool,
+    rel_id: String,
+    key: String,
+    part: String,
+    data: Vec<u8>,
+}
+
+/// The font table: office fonts, Times New Roman, the symbol font and the
+/// shipped fonts (with their embedded subsets, if any). CT_Font children in
+/// order: altName, panose1, charset, family, pitch, sig, embedRegular, embedBold.
+fn font_table(
+    office: &[String],
+    used: &BTreeMap<String, Used>,
+    embedded: &[Embedded],
+) -> Result<String, DocxError> {
+    let mut infos: Vec<FontInfo> = office.iter().map(|o| office_info(o)).collect();
+    infos.push(latin_info());
+    infos.push(symbol_info());
+    // A family is described by its regular face.
+    let mut files: Vec<(&String, &Used)> = used.iter().collect();
+    files.sort_by_key(|(_, u)| u.bold);
+    for (file, u) in files {
+        // Embedded, the shipped font is what runs name: the office font is
+        // its alternative where the embedded font cannot be used.
+        let alt = (!embedded.is_empty()).then(|| u.office.clone());
+        let info = shipped_info(file, alt)?;
+        if !infos.iter().any(|i| i.name == info.name) {
+            infos.push(info);
+        }
+    }
+    let mut x = Xml::new();
+    x.open("w:fonts", &[("xmlns:r", &NS_R), ("xmlns:w", &NS_W)]);
+    for info in &infos {
+        x.open("w:font", &[("w:name", &info.name.as_str())]);
+        if let Some(alt) = &info.alt {
+            x.val("w:altName", &alt.as_str());
+        }
+        x.val("w:panose1", &info.panose.as_str());
+        x.val("w:charset", &info.charset);
+        x.val("w:family", &info.family);
+        x.val("w:pitch", &info.pitch);
+        if let Some([u0, u1, u2, u3, c0, c1]) = info.sig {
+            x.empty(
+                "w:sig",
+                &[
+                    ("w:usb0", &format_args!("{u0:08X}")),
+                    ("w:usb1", &format_args!("{u1:08X}")),
+                    ("w:usb2", &format_args!("{u2:08X}")),
+                    ("w:usb3", &format_args!("{u3:08X}")),
+                    ("w:csb0", &format_args!("{c0:08X}")),
+                    ("w:csb1", &format_args!("{c1:08X}")),
+                ],
+            );
+        }
+        for bold in [false, true] {
+            if let Some(e) = embedded
+                .iter()
+                .find(|e| e.family == info.name && e.bold == bold)
+            {
+                x.empty(
+                    if bold {
+                        "w:embedBold"
+                    } else {
+                        "w:embedRegular"
+                    },
+                    &[
+                        ("r:id", &e.rel_id.as_str()),
+                        ("w:fontKey", &e.key.as_str()),
+                        ("w:subsetted", &1),
+                    ],
+                );
+            }
+        }
+        x.close("w:font");
+    }
+    x.close("w:fonts");
+    Ok(x.finish())
+}
+
+fn font_rels(embedded: &[Embedded]) -> String {
+    let mut x = Xml::new();
+    x.open("Relationships", &[("xmlns", &NS_PKG_RELS)]);
+    for e in embedded {
+        let target = e.part.trim_start_matches("word/");
+        x.empty(
+            "Relationship",
+            &[
+                ("Id", &e.rel_id.as_str()),
+                (
+                    "Type",
+                    &"http://schemas.openxmlformats.org/officeDocument/2006/relationships/font",
+                ),
+                ("Target", &target),
+            ],
+        );
+    }
+    x.close("Relationships");
+    x.finish()
+}
+
+/// Subsets and obfuscates each shipped font used.
+fn embed(used: &BTreeMap<String, Used>) -> Result<Vec<Embedded>, DocxError> {
+    let mut out: Vec<Embedded> = Vec::new();
+    for (n, (file, u)) in used.iter().enumerate() {
+        let (bold, chars) = (&u.bold, &u.chars);
+        let face =
+            fonts::face(file).ok_or_else(|| DocxError::Font(format!("{file} is not shipped")))?;
+        let font =
+            skrifa::FontRef::new(face.data).map_err(|e| DocxError::Font(format!("{file}: {e}")))?;
+        let family = family_name(&font).unwrap_or_else(|| file.clone());
+        // One regular and one bold per family in the font table.
+        if out.iter().any(|e| e.family == family && e.bold == *bold) {
+            continue;
+        }
+        let mut wanted = chars.clone();
+        // Printable ASCII too, so that a corrected number or e-mail address
+        // still has its glyphs.
+        wanted.extend((0x20u8..0x7f).map(char::from));
+        let subset = subset(face, &wanted)?;
+        let key = font_key(&subset);
+        let data = obfuscate(subset, &key)?;
+        out.push(Embedded {
+            family,
+            bold: *bold,
+            rel_id: format!("rId{}", n + 1),
+            key,
+            part: format!("fonts/font{}.odttf", n + 1),
+            data,
+        });
+    }
+    Ok(out)
+}
+
+/// The face subset to the glyphs of `chars`, keeping a Unicode cmap.
+fn subset(face: &fonts::Face, chars: &BTreeSet<char>) -> Result<Vec<u8>, DocxError> {
+    use allsorts::binary::read::ReadScope;
+    use allsorts::font_data::FontData;
+    use allsorts::subset::{CmapTarget, SubsetProfile};
+
+    let err = |e: &dyn Display| DocxError::Font(format!("{}: {e}", face.file));
+    let mut gids: Vec<u16> = chars
+        .iter()
+        .filter_map(|&c| face.glyph(c))
+        .filter_map(|g| u16::try_from(g.id).ok())
+        .filter(|&g| g != 0)
+        .collect();
+    gids.sort_unstable();
+    gids.dedup();
+    gids.insert(0, 0);
+    let data = ReadScope::new(face.data)
+        .read::<FontData<'_>>()
+        .map_err(|e| err(&e))?;
+    let provider = data.table_provider(0).map_err(|e| err(&e))?;
+    allsorts::subset::subset(
+        &provider,
+        &gids,
+        &SubsetProfile::Minimal,
+        CmapTarget::Unicode,
+    )
+    .map_err(|e| err(&e))
+}
+
+/// A GUID derived from the font's bytes: deterministic, and different for
+/// different subsets. `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`.
+fn font_key(data: &[u8]) -> String {
+    let fnv = |seed: u64| {
+        data.iter().fold(seed, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01B3)
+        })
+    };
+    let (a, b) = (fnv(0xCBF2_9CE4_8422_2325), fnv(0x6C62_272E_07BB_0142));
+    let hex = format!("{a:016X}{b:016X}");
+    format!(
+        "{{{}-{}-{}-{}-{}}}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// ECMA-376 Part 1 §17.8.1: the first 32 bytes of the font XORed with the
+/// key's 16 bytes taken from the GUID's last hex pair to its first, twice.
+fn obfuscate(mut data: Vec<u8>, key: &str) -> Result<Vec<u8>, DocxError> {
+    let hex: Vec<u8> = key.bytes().filter(u8::is_ascii_hexdigit).collect();
+    if hex.len() != 32 || data.len() < 32 {
+        return Err(DocxError::Font(format!("bad font key {key}")));
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+    let guid: Vec<u8> = hex
+        .chunks(2)
+        .map(|p| (nibble(p[0]) << 4) | nibble(p[1]))
+        .collect();
+    for i in 0..32 {
+        data[i] ^= guid[15 - (i % 16)];
+    }
+    Ok(data)
+}
+
+// ---------------------------------------------------------------------------
+// Package parts
+
+const NS_PKG_RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+
+const ROOT_RELS: &str = concat!(
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n",
+    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+    "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/>",
+    "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties\" Target=\"docProps/core.xml\"/>",
+    "<Relationship Id=\"rId3\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties\" Target=\"docProps/app.xml\"/>",
+    "</Relationships>"
+);
+
+const DOCUMENT_RELS: &str = concat!(
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n",
+    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+    "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>",
+    "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings\" Target=\"settings.xml\"/>",
+    "<Relationship Id=\"rId3\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable\" Target=\"fontTable.xml\"/>",
+    "</Relationships>"
+);
+
+fn content_types(fonts: bool) -> String {
+    const WML: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml";
+    let mut x = Xml::new();
+    x.open(
+        "Types",
+        &[(
+            "xmlns",
+            &"http://schemas.openxmlformats.org/package/2006/content-types",
+        )],
+    );
+    let mut default = |ext: &str, ty: &str| {
+        x.empty("Default", &[("Extension", &ext), ("ContentType", &ty)]);
+    };
+    default(
+        "rels",
+        "application/vnd.openxmlformats-package.relationships+xml",
+    );
+    default("xml", "application/xml");
+    if fonts {
+        default(
+            "odttf",
+            "application/vnd.openxmlformats-officedocument.obfuscatedFont",
+        );
+    }
+    for (part, ty) in [
+        ("/word/document.xml", format!("{WML}.document.main+xml")),
+        ("/word/styles.xml", format!("{WML}.styles+xml")),
+        ("/word/settings.xml", format!("{WML}.settings+xml")),
+        ("/word/fontTable.xml", format!("{WML}.fontTable+xml")),
+        (
+            "/docProps/core.xml",
+            "application/vnd.openxmlformats-package.core-properties+xml".into(),
+        ),
+        (
+            "/docProps/app.xml",
+            "application/vnd.openxmlformats-officedocument.extended-properties+xml".into(),
+        ),
+    ] {
+        x.empty(
+            "Override",
+            &[("PartName", &part), ("ContentType", &ty.as_str())],
+        );
+    }
+    x.close("Types");
+    x.finish()
+}
+
+/// Core properties from the layout's metadata; dates only from the filing.
+fn core(layout: &Layout) -> String {
+    let meta = &layout.meta;
+    let mut x = Xml::new();
+    x.open(
+        "cp:coreProperties",
+        &[
+            (
+                "xmlns:cp",
+                &"http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+            ),
+            ("xmlns:dc", &"http://purl.org/dc/elements/1.1/"),
+            ("xmlns:dcterms", &"http://purl.org/dc/terms/"),
+            ("xmlns:dcmitype", &"http://purl.org/dc/dcmitype/"),
+            ("xmlns:xsi", &"http://www.w3.org/2001/XMLSchema-instance"),
+        ],
+    );
+    x.leaf("dc:title", &[], &meta.title);
+    x.leaf("dc:subject", &[], &meta.subject);
+    x.leaf("dc:creator", &[], &meta.author);
+    x.leaf("cp:keywords", &[], &meta.keywords.join(", "));
+    x.leaf("dc:language", &[], &meta.language);
+    if let Some(date) = meta.date.as_deref().and_then(w3cdtf) {
+        for tag in ["dcterms:created", "dcterms:modified"] {
+            x.leaf(tag, &[("xsi:type", &"dcterms:W3CDTF")], &date);
+        }
+    }
+    x.close("cp:coreProperties");
+    x.finish()
+}
+
+/// An RFC 3339 time in UTC, as W3CDTF.
+fn w3cdtf(rfc3339: &str) -> Option<String> {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
+    Some(
+        t.with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+    )
+}
+
+fn app(layout: &Layout) -> String {
+    let mut x = Xml::new();
+    x.open(
+        "Properties",
+        &[
+            (
+                "xmlns",
+                &"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties",
+            ),
+            (
+                "xmlns:vt",
+                &"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
+            ),
+        ],
+    );
+    x.leaf(
+        "Application",
+        &[],
+        concat!("beian ", env!("CARGO_PKG_VERSION")),
+    );
+    x.leaf("Pages", &[], &layout.pages.len().to_string());
+    x.leaf("DocSecurity", &[], "0");
+    x.close("Properties");
+    x.finish()
+}
+
+/// The zip package: parts in the given order, deflated, dated 1980-01-01.
+fn package(parts: &[(String, Vec<u8>)]) -> Result<Vec<u8>, DocxError> {
+    use zip::write::SimpleFileOptions;
+    let err = |e: &dyn Display| DocxError::Package(e.to_string());
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in parts {
+        zip.start_file(name.as_str(), options)
+            .map_err(|e| err(&e))?;
+        zip.write_all(bytes).map_err(|e| err(&e))?;
+    }
+    Ok(zip.finish().map_err(|e| err(&e))?.into_inner())
+}

@@ -2,15 +2,17 @@
 //! then each command runs the pipeline.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::Error;
+use crate::filing::{self, Format, RenderOptions};
 use crate::layout::LayoutOptions;
 use crate::pipeline::{self, Prepared, Source};
 use crate::record::{FormKind, Syntax};
+use crate::registry::ListFilter;
 
 const HELP_TEMPLATE: &str = "\
 {about-with-newline}
@@ -31,7 +33,7 @@ const HELP_TEMPLATE: &str = "\
     disable_help_flag = true,
     disable_version_flag = true,
     disable_help_subcommand = true,
-    after_help = "示例：\n  beian init account > 我的帐号.toml\n  beian check 我的帐号.toml\n  beian render 我的帐号.toml -o 输出/"
+    after_help = "示例：\n  beian init account > 我的帐号.toml     （各单位：取一份空白记录填写）\n  beian check 我的帐号.toml              （检查填写是否完整正确）\n  beian render --draft 我的帐号.toml     （预览表格，不编号）\n  beian render 我的帐号.toml -o 输出/    （宣传统战部：备案、编号、生成一式两份）\n  beian list                             （查看登记簿）"
 )]
 struct Args {
     #[command(subcommand)]
@@ -42,19 +44,28 @@ struct Args {
     /// 显示版本
     #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
     version: Option<bool>,
+    /// 登记簿文件（默认：环境变量 BEIAN_REGISTRY，否则当前目录的 beian.db）
+    #[arg(long, value_name = "文件", global = true)]
+    registry: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// 生成表格：每份记录一个 PDF（默认一式两份，每份一页）
+    /// 生成表格：备案登记、分配编号，每份记录一个 PDF（默认一式两份，每份一页）
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Render {
         /// 记录文件（.toml 或 .json）；「-」表示从标准输入读取
         #[arg(value_name = "记录", required = true)]
         records: Vec<String>,
-        /// 输出目录（默认当前目录）；文件名为编号，没有编号时为记录文件名
+        /// 输出目录（默认当前目录）；文件名为编号（草稿没有编号时为记录文件名）
         #[arg(short = 'o', long = "output", value_name = "目录", default_value = ".")]
         output: PathBuf,
+        /// 草稿：不登记、不分配编号，只生成表格预览（各单位自行填写时用）
+        #[arg(long)]
+        draft: bool,
+        /// 登记记录中手工编写的旧编号（beian 之前已编号的表格）
+        #[arg(long)]
+        import: bool,
         /// 打印几份（每份一页）；两份及以上时每份标明「第一联」「第二联」及留存方
         #[arg(long, value_name = "份数", default_value_t = 2,
               value_parser = clap::value_parser!(u8).range(1..=10))]
@@ -68,7 +79,7 @@ enum Cmd {
             default_value = "pdf"
         )]
         formats: Vec<OutputFormat>,
-        /// DOCX 内嵌所用字形（思源宋体子集），没有中文字体的电脑也能正常显示
+        /// DOCX 内嵌所用字形（思源宋体子集），没有中文字体的电脑也能照样显示
         #[arg(long)]
         embed_fonts: bool,
         /// 记录的格式（默认按扩展名或内容判断）
@@ -84,6 +95,49 @@ enum Cmd {
         /// 记录的格式（默认按扩展名或内容判断）
         #[arg(long, value_name = "格式")]
         input_format: Option<InputFormat>,
+    },
+    /// 按登记簿重新生成已备案的表格，与当初的文件逐字节一致
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Regen {
+        /// 编号，例：XMT-2026-0007
+        #[arg(value_name = "编号", required = true)]
+        serials: Vec<String>,
+        /// 输出目录（默认当前目录）
+        #[arg(short = 'o', long = "output", value_name = "目录", default_value = ".")]
+        output: PathBuf,
+        /// 重新生成第几版（默认最新版）
+        #[arg(long = "version-of", value_name = "版本")]
+        version: Option<u32>,
+    },
+    /// 核验：文件是否正是登记簿中备案生成的原件，属于哪个编号的哪一版
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Verify {
+        /// 要核验的 PDF 或 DOCX 文件
+        #[arg(value_name = "文件", required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// 列出登记簿：所有备案（每个编号的最新版）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    List {
+        /// 只列出一种表格：account（新媒体帐号）或 group（QQ群、微博群）
+        #[arg(long, value_name = "表格")]
+        form: Option<FormArg>,
+        /// 只列出某年备案的
+        #[arg(long, value_name = "年份")]
+        year: Option<i32>,
+        /// 只列出申请单位名称含有此文字的
+        #[arg(long, value_name = "单位")]
+        unit: Option<String>,
+        /// 输出 CSV（UTF-8 带 BOM，Excel 可直接打开）
+        #[arg(long)]
+        csv: bool,
+    },
+    /// 显示一个编号的备案详情：各版本、文件及其校验值、记录内容
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Show {
+        /// 编号
+        #[arg(value_name = "编号")]
+        serial: String,
     },
     /// 输出一份空白记录模板，注释写明每一项对应表格上的哪一栏
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
@@ -123,9 +177,30 @@ pub enum Command {
         sources: Vec<Source>,
         output: PathBuf,
         options: LayoutOptions,
-        formats: Vec<OutputFormat>,
-        embed_fonts: bool,
+        formats: Vec<Format>,
         syntax: Option<Syntax>,
+        /// `None` for a draft: nothing is filed.
+        registry: Option<PathBuf>,
+        import: bool,
+    },
+    Regen {
+        registry: PathBuf,
+        serials: Vec<String>,
+        version: Option<u32>,
+        output: PathBuf,
+    },
+    Verify {
+        registry: PathBuf,
+        files: Vec<PathBuf>,
+    },
+    List {
+        registry: PathBuf,
+        filter: ListFilter,
+        csv: bool,
+    },
+    Show {
+        registry: PathBuf,
+        serial: String,
     },
     Check {
         sources: Vec<Source>,
@@ -151,15 +226,30 @@ impl Command {
             })
         };
         let sources = |records: Vec<String>| records.iter().map(|r| Source::parse(r)).collect();
+        let registry = filing::registry_path(args.registry);
+        let form_key = |f: FormArg| match f {
+            FormArg::Account => FormKind::Account,
+            FormArg::Group => FormKind::Group,
+        };
         Ok(match args.command {
             Cmd::Render {
                 records,
                 output,
                 copies,
-                mut formats,
+                formats,
                 embed_fonts,
                 input_format,
+                draft,
+                import,
             } => {
+                let mut formats: Vec<Format> = formats
+                    .into_iter()
+                    .map(|f| match f {
+                        OutputFormat::Pdf => Format::Pdf,
+                        OutputFormat::Docx => Format::Docx { embed_fonts },
+                    })
+                    .collect();
+                formats.sort();
                 formats.dedup();
                 Command::Render {
                     sources: sources(records),
@@ -168,10 +258,37 @@ impl Command {
                         copies: usize::from(copies),
                     },
                     formats,
-                    embed_fonts,
                     syntax: syntax(input_format),
+                    registry: (!draft).then_some(registry),
+                    import,
                 }
             }
+            Cmd::Regen {
+                serials,
+                output,
+                version,
+            } => Command::Regen {
+                registry,
+                serials,
+                version,
+                output,
+            },
+            Cmd::Verify { files } => Command::Verify { registry, files },
+            Cmd::List {
+                form,
+                year,
+                unit,
+                csv,
+            } => Command::List {
+                registry,
+                filter: ListFilter {
+                    form: form.map(|f| form_key(f).key().to_owned()),
+                    year,
+                    unit,
+                },
+                csv,
+            },
+            Cmd::Show { serial } => Command::Show { registry, serial },
             Cmd::Check {
                 records,
                 input_format,
@@ -179,10 +296,7 @@ impl Command {
                 sources: sources(records),
                 syntax: syntax(input_format),
             },
-            Cmd::Init { form } => Command::Init(match form {
-                FormArg::Account => FormKind::Account,
-                FormArg::Group => FormKind::Group,
-            }),
+            Cmd::Init { form } => Command::Init(form_key(form)),
         })
     }
 }
@@ -246,10 +360,96 @@ pub fn run(command: Command) -> Result<Report, Error> {
             output,
             options,
             formats,
-            embed_fonts,
             syntax,
-        } => render(sources, &output, options, &formats, embed_fonts, syntax),
+            registry,
+            import,
+        } => {
+            let prepared = prepare_all(sources, syntax, options)?;
+            let options = RenderOptions {
+                layout: options,
+                formats,
+            };
+            match registry {
+                None => render_draft(&prepared, &output, &options),
+                Some(path) => {
+                    let mut registry = filing::open(&path)?;
+                    let now = chrono::Local::now().fixed_offset();
+                    let filed = filing::render_filed(
+                        &mut registry,
+                        &prepared,
+                        &output,
+                        &options,
+                        import,
+                        now,
+                    )?;
+                    let mut lines = Vec::new();
+                    for (serial, is_new, written) in filed {
+                        lines.push(if is_new {
+                            format!("已备案 {serial}")
+                        } else {
+                            format!("{serial} 已备案过（内容相同），文件照原样重新生成")
+                        });
+                        for w in written {
+                            lines.push(match w.pages {
+                                0 => format!("  已生成 {}（备案记录）", w.path.display()),
+                                n => format!("  已生成 {}（{n} 页）", w.path.display()),
+                            });
+                        }
+                    }
+                    Ok(Report { lines })
+                }
+            }
+        }
+        Command::Regen {
+            registry,
+            serials,
+            version,
+            output,
+        } => {
+            let registry = open_existing(&registry)?;
+            Ok(Report {
+                lines: filing::regen(&registry, &serials, version, &output)?,
+            })
+        }
+        Command::Verify { registry, files } => {
+            let registry = open_existing(&registry)?;
+            Ok(Report {
+                lines: filing::verify(&registry, &files)?,
+            })
+        }
+        Command::List {
+            registry,
+            filter,
+            csv,
+        } => {
+            let registry = open_existing(&registry)?;
+            Ok(Report {
+                lines: vec![
+                    filing::list(&registry, &filter, csv)?
+                        .trim_end_matches(['\n'])
+                        .to_owned(),
+                ],
+            })
+        }
+        Command::Show { registry, serial } => {
+            let registry = open_existing(&registry)?;
+            Ok(Report {
+                lines: vec![filing::show(&registry, &serial)?.trim_end().to_owned()],
+            })
+        }
     }
+}
+
+/// Opens a registry that must already exist: reading commands never create one.
+fn open_existing(path: &Path) -> Result<crate::registry::Registry, Error> {
+    if !path.exists() {
+        return Err(Error::io(
+            path,
+            "打开登记簿",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        ));
+    }
+    filing::open(path)
 }
 
 /// The `init` template of a form.
@@ -281,32 +481,19 @@ fn prepare_all(
     match failures.len() {
         0 => Ok(prepared),
         1 => Err(failures.remove(0)),
-        _ => Err(Error::Rejected {
-            source: format!("{} 份记录", failures.len()),
-            violations: failures
-                .iter()
-                .map(|f| crate::error::Violation {
-                    path: String::new(),
-                    label: String::new(),
-                    message: f.to_string(),
-                })
-                .collect(),
-        }),
+        _ => Err(Error::Many(failures)),
     }
 }
 
-fn render(
-    sources: Vec<Source>,
-    output: &std::path::Path,
-    options: LayoutOptions,
-    formats: &[OutputFormat],
-    embed_fonts: bool,
-    syntax: Option<Syntax>,
+/// Renders without filing: named by serial if the record has one, else by
+/// the record file's name.
+fn render_draft(
+    prepared: &[Prepared],
+    output: &Path,
+    options: &RenderOptions,
 ) -> Result<Report, Error> {
-    let prepared = prepare_all(sources, syntax, options)?;
-
     // Name every output before writing any, so a clash writes nothing.
-    let mut planned: BTreeMap<PathBuf, (usize, OutputFormat)> = BTreeMap::new();
+    let mut planned: BTreeMap<PathBuf, (usize, Format)> = BTreeMap::new();
     for (i, p) in prepared.iter().enumerate() {
         let stem = p
             .record
@@ -315,12 +502,8 @@ fn render(
             .or_else(|| p.source.stem())
             .or_else(|| p.record.uuid.clone())
             .unwrap_or_else(|| "record".to_owned());
-        for &f in formats {
-            let ext = match f {
-                OutputFormat::Pdf => "pdf",
-                OutputFormat::Docx => "docx",
-            };
-            let path = output.join(format!("{stem}.{ext}"));
+        for &f in &options.formats {
+            let path = output.join(format!("{stem}.{}", f.ext()));
             if let Some((j, _)) = planned.insert(path.clone(), (i, f)) {
                 return Err(Error::Usage(format!(
                     "「{}」和「{}」都会写到「{}」；请分开输出目录或给记录编号",
@@ -335,10 +518,7 @@ fn render(
     // Render everything in memory, then write.
     let mut files = Vec::new();
     for (path, (i, format)) in &planned {
-        let bytes = match format {
-            OutputFormat::Pdf => pipeline::render_pdf(&prepared[*i].layout)?,
-            OutputFormat::Docx => pipeline::render_docx(&prepared[*i].layout, embed_fonts)?,
-        };
+        let bytes = filing::render_format(&prepared[*i].layout, *format)?;
         files.push((path.clone(), bytes, prepared[*i].layout.pages.len()));
     }
     std::fs::create_dir_all(output).map_err(|e| Error::io(output, "创建目录", e))?;

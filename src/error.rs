@@ -44,6 +44,10 @@ pub enum Error {
         column: usize,
         message: String,
     },
+    /// A check the user asked for came out negative (e.g. `verify`): said as is.
+    Negative(String),
+    /// Several records failed; each is reported in full.
+    Many(Vec<Error>),
     /// The command line asks for something impossible.
     Usage(String),
     /// Reading or writing a file failed.
@@ -59,8 +63,18 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Rejected { .. } | Error::Syntax { .. } => ExitCode::from(1),
+            Error::Rejected { .. } | Error::Syntax { .. } | Error::Negative(_) => ExitCode::from(1),
+            Error::Many(all) if all.iter().all(Error::is_rejection) => ExitCode::from(1),
             _ => ExitCode::from(2),
+        }
+    }
+
+    /// Whether the input was at fault (exit 1) rather than the command or the machine.
+    pub fn is_rejection(&self) -> bool {
+        match self {
+            Error::Rejected { .. } | Error::Syntax { .. } | Error::Negative(_) => true,
+            Error::Many(all) => all.iter().all(Error::is_rejection),
+            _ => false,
         }
     }
 
@@ -77,7 +91,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Rejected { source, violations } => {
-                write!(f, "{source}：有 {} 处需要修改：", violations.len())?;
+                write!(
+                    f,
+                    "{source}：有 {} 处需要修改，没有生成文件：",
+                    violations.len()
+                )?;
                 for v in violations {
                     write!(f, "\n  - {v}")?;
                 }
@@ -88,7 +106,18 @@ impl fmt::Display for Error {
                 line,
                 column,
                 message,
-            } => write!(f, "{source}:{line}:{column}：格式错误：{message}"),
+            } => write!(
+                f,
+                "{source}:{line}:{column}：第 {line} 行第 {column} 列格式错误，没有生成文件：{message}"
+            ),
+            Error::Many(all) => {
+                write!(f, "{} 份记录需要修改，没有生成任何文件。", all.len())?;
+                for e in all {
+                    write!(f, "\n\n{e}")?;
+                }
+                Ok(())
+            }
+            Error::Negative(m) => write!(f, "{m}"),
             Error::Usage(m) => write!(f, "用法错误：{m}"),
             Error::Io {
                 path,

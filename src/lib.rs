@@ -6,10 +6,12 @@
 
 pub mod cli;
 pub mod error;
+pub mod filing;
 pub mod fonts;
 pub mod form;
 pub mod layout;
 pub mod pipeline;
 pub mod record;
+pub mod registry;
 pub mod render;
 pub mod validate;

@@ -184,3 +184,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Error::io(path, "写入", e)
     })
 }
+
+/// Removes temporary files that a killed beian left in `dir` (their process
+/// is gone). Where processes cannot be looked up, leaves them alone.
+pub fn clean_stale_temporaries(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".beian-tmp-") else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or_default();
+        if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}

@@ -290,18 +290,22 @@ impl Node {
                     SyntaxError {
                         line,
                         column,
-                        message: e.message().trim().to_owned(),
+                        message: explain(e.message().trim()),
                     }
                 })?;
                 Ok(Node::from_toml(toml::Value::Table(table)))
             }
             Syntax::Json => {
-                let value: serde_json::Value =
-                    serde_json::from_str(text).map_err(|e| SyntaxError {
+                let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                    let detail = e.to_string();
+                    // serde_json appends " at line L column C"; we say where already.
+                    let detail = detail.split(" at line ").next().unwrap_or(&detail);
+                    SyntaxError {
                         line: e.line().max(1),
                         column: e.column().max(1),
-                        message: e.to_string(),
-                    })?;
+                        message: explain(detail),
+                    }
+                })?;
                 Ok(Node::from_json(value))
             }
         }
@@ -445,6 +449,46 @@ impl Node {
                 out.push('}');
             }
         }
+    }
+}
+
+/// A parser's message in Chinese, with the original kept for the curious.
+fn explain(detail: &str) -> String {
+    const KNOWN: &[(&str, &str)] = &[
+        (
+            "invalid date",
+            "日期无效：写成 2019-09-01，且须是真实存在的日期",
+        ),
+        ("invalid time", "时间无效"),
+        ("duplicate key", "同一项写了两次"),
+        (
+            "invalid basic string",
+            "引号没有配对：文字要用英文双引号 \"…\" 括起来",
+        ),
+        ("invalid literal string", "引号没有配对"),
+        ("unterminated", "引号或括号没有闭合"),
+        ("key with no value", "缺少「=」和值"),
+        ("expected `=`", "缺少「=」"),
+        ("invalid table header", "节名写错了：应写成 [account] 这样"),
+        (
+            "invalid key",
+            "项名写错了：只用英文字母和下划线，例如 name = \"…\"",
+        ),
+        (
+            "string values must be quoted",
+            "文字要用英文双引号 \"…\" 括起来",
+        ),
+        ("invalid string", "文字要用英文双引号 \"…\" 括起来"),
+        ("trailing comma", "多了一个逗号"),
+        ("EOF while parsing", "文件不完整：括号或引号没有闭合"),
+        ("expected value", "这里缺少一个值"),
+        ("expected `,` or `}`", "缺少逗号或右花括号"),
+        ("key must be a string", "项名要用英文双引号括起来"),
+        ("control character", "含有控制字符"),
+    ];
+    match KNOWN.iter().find(|(k, _)| detail.contains(k)) {
+        Some((_, zh)) => format!("{zh}（{detail}）"),
+        None => detail.to_owned(),
     }
 }
 

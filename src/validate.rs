@@ -184,7 +184,6 @@ impl Checker {
         wanted: bool,
         form: Option<FormKind>,
     ) -> Option<&'a [(String, Node)]> {
-        let label = self.spec.label(key).to_owned();
         match (get(top, key), wanted) {
             (Some(Node::Table(t)), true) => Some(t),
             (Some(other), true) => {
@@ -192,7 +191,7 @@ impl Checker {
                 None
             }
             (None, true) => {
-                self.report(key, format!("缺少 [{key}] 一节（{label}）"));
+                self.report(key, format!("缺少 [{key}] 一节"));
                 None
             }
             (Some(_), false) => {
@@ -697,7 +696,7 @@ mod tests {
             NaiveDate::from_ymd_opt(2019, 9, 1)
         );
         assert_eq!(parse_date("2019-02-30"), None);
-        assert_eq!(normalize_digits("１３８０００００００"), "13800000000");
+        assert_eq!(normalize_digits("１３８００００００００"), "13800000000");
     }
 
     #[test]

@@ -30,13 +30,13 @@ pub fn build(record: &Record, options: LayoutOptions) -> Result<Layout, Vec<Viol
         record,
         violations: Vec::new(),
     };
-    let pages: Vec<Page> = (1..=copies)
-        .map(|n| b.page(spec.copy_mark(n, copies)))
-        .collect();
+    // Copies differ only in their mark: the first page decides what fits.
+    let first = b.page(spec.copy_mark(1, copies));
     if !b.violations.is_empty() {
-        b.violations.dedup();
         return Err(b.violations);
     }
+    let mut pages = vec![first];
+    pages.extend((2..=copies).map(|n| b.page(spec.copy_mark(n, copies))));
     let name = record.subject_name();
     let ident = record.serial.as_deref().unwrap_or(name);
     Ok(Layout {
@@ -103,13 +103,16 @@ impl Builder<'_> {
             y += para.space_before + para.height + para.space_after;
             blocks.push(Block::Para(para));
         }
-        if y > height - margins[2] + 0.01 && std::env::var_os("BEIAN_DEBUG_OVERFLOW").is_none() {
+        // A value too long for its cell also overflows the page; say only that.
+        if y > height - margins[2] + 0.01 && self.violations.is_empty() {
+            let over = (y - (height - margins[2])) / mm(1.0);
+            let crowded = self.crowded_fields(&blocks);
             self.violations.push(Violation {
                 path: String::new(),
                 label: String::new(),
                 message: format!(
-                    "内容太多，本表一页放不下（超出约 {:.0} 毫米）；请精简较长的项",
-                    (y - (height - margins[2])) / mm(1.0)
+                    "内容太多，本表一页放不下（超出约 {over:.0} 毫米）；请精简这些较长的项：{}",
+                    crowded.join("、")
                 ),
             });
         }
@@ -119,6 +122,25 @@ impl Builder<'_> {
             margins,
             blocks,
         }
+    }
+
+    /// The fields whose values take more than one line, longest first, as
+    /// `path（label）`: what to shorten when a page overflows.
+    fn crowded_fields(&self, blocks: &[Block]) -> Vec<String> {
+        let mut fields: Vec<(usize, String)> = Vec::new();
+        let paras = blocks.iter().flat_map(|b| -> Vec<&Para> {
+            match b {
+                Block::Para(p) => vec![p],
+                Block::Table(t) => t.cells().flat_map(|c| c.paras.iter()).collect(),
+            }
+        });
+        for p in paras.filter(|p| p.lines.len() > 1) {
+            for f in &p.fields {
+                fields.push((p.lines.len(), format!("{f}（{}）", self.spec.label(f))));
+            }
+        }
+        fields.sort_by(|a, b| b.0.cmp(&a.0));
+        fields.into_iter().map(|(_, f)| f).collect()
     }
 
     fn table(&mut self, x0: f32, y0: f32, width: f32) -> Table {
@@ -300,6 +322,13 @@ impl Builder<'_> {
             size: style.size,
             line_height: style.size * style.line_height,
             spans,
+            fields: markup
+                .iter()
+                .filter_map(|i| match i {
+                    Inline::Field(f) | Inline::Blank { field: Some(f), .. } => Some(f.clone()),
+                    _ => None,
+                })
+                .collect(),
             lines: Vec::new(),
             seal: p.seal.is_some(),
         };
@@ -311,7 +340,7 @@ impl Builder<'_> {
             Ok(fit) => fit,
             Err(()) => {
                 self.too_long(&markup, face, style, width, indent, p.lines.unwrap_or(1));
-                let set = text::set(&para.spans, face, style.size, width, indent);
+                let set = text::set(&para.spans, face, style.size, width, indent, true);
                 (style.size, set)
             }
         };
@@ -323,7 +352,9 @@ impl Builder<'_> {
     }
 
     /// The largest size, from the style's down to its `min_size` by half
-    /// points, at which the spans keep within `max_lines`.
+    /// points, at which the spans keep within `max_lines` — first without
+    /// breaking inside a word or number (a phone number shrinks rather than
+    /// splits), then breaking anywhere the Chinese rules allow.
     fn fit(
         &self,
         spans: &[Span],
@@ -334,29 +365,26 @@ impl Builder<'_> {
         max_lines: Option<usize>,
     ) -> Result<(f32, SetLines), ()> {
         let Some(max) = max_lines else {
-            return Ok((
-                style.size,
-                text::set(spans, face, style.size, width, indent),
-            ));
+            let set = text::set(spans, face, style.size, width, indent, true);
+            return Ok((style.size, set));
         };
         let min = style.min_size.unwrap_or(style.size);
-        let mut size = style.size;
-        loop {
-            let set = text::set(spans, face, size, width, indent);
-            let fits = set.lines.len() <= max
-                && set
-                    .lines
-                    .iter()
-                    .enumerate()
-                    .all(|(i, (_, w))| *w <= width - if i == 0 { indent } else { 0.0 } + 0.01);
-            if fits {
-                return Ok((size, set));
+        for emergency in [false, true] {
+            let mut size = style.size;
+            while size >= min - 1e-3 {
+                let set = text::set(spans, face, size, width, indent, emergency);
+                let fits =
+                    set.lines.len() <= max
+                        && set.lines.iter().enumerate().all(|(i, (_, w))| {
+                            *w <= width - if i == 0 { indent } else { 0.0 } + 0.01
+                        });
+                if fits {
+                    return Ok((size, set));
+                }
+                size -= 0.5;
             }
-            if size - 0.5 < min - 1e-3 {
-                return Err(());
-            }
-            size -= 0.5;
         }
+        Err(())
     }
 
     /// Reports the value that makes a paragraph too long, with how many

@@ -88,6 +88,8 @@ pub struct Para {
     /// Line pitch.
     pub line_height: f32,
     pub spans: Vec<Span>,
+    /// The record fields the paragraph shows, by path.
+    pub fields: Vec<String>,
     pub lines: Vec<Line>,
     /// A clear area kept free for a seal; such a paragraph has no spans.
     pub seal: bool,
@@ -225,5 +227,74 @@ impl Para {
                 Span::Fill => "\t".into(),
             })
             .collect()
+    }
+}
+
+impl Layout {
+    /// A readable outline of the layout — grid, spans, sizes, positions in
+    /// mm — for snapshot tests and for looking at a layout without drawing it.
+    pub fn outline(&self) -> String {
+        use std::fmt::Write;
+        let r = |v: f32| (v / PT_PER_MM * 10.0).round() / 10.0;
+        let mut out = String::new();
+        let _ = writeln!(out, "form: {:?}", self.form);
+        let _ = writeln!(out, "title: {}", self.meta.title);
+        let _ = writeln!(out, "subject: {}", self.meta.subject);
+        let _ = writeln!(out, "date: {:?}", self.meta.date);
+        let para = |out: &mut String, indent: &str, p: &Para| {
+            let what = if p.seal {
+                format!("seal {}mm", r(p.height))
+            } else {
+                format!("{:?}", p.plain_text())
+            };
+            let _ = writeln!(
+                out,
+                "{indent}para y={} h={} size={} lines={} {:?} {what}",
+                r(p.y),
+                r(p.height),
+                p.size,
+                p.lines.len(),
+                p.align
+            );
+        };
+        for (i, page) in self.pages.iter().enumerate() {
+            let _ = writeln!(out, "page {} {}x{}mm", i + 1, r(page.width), r(page.height));
+            for block in &page.blocks {
+                match block {
+                    Block::Para(p) => para(&mut out, "  ", p),
+                    Block::Table(t) => {
+                        let cols: Vec<f32> = t.columns.iter().map(|c| r(*c)).collect();
+                        let rows: Vec<f32> = t.rows.iter().map(|c| r(*c)).collect();
+                        let _ =
+                            writeln!(out, "  table y={} columns={cols:?} rows={rows:?}", r(t.y));
+                        for c in t.cells() {
+                            let _ = writeln!(
+                                out,
+                                "    cell r{} c{} span {}x{} {:?}",
+                                c.row, c.col, c.rowspan, c.colspan, c.valign
+                            );
+                            for p in &c.paras {
+                                para(&mut out, "      ", p);
+                            }
+                        }
+                    }
+                }
+            }
+            let bottom = page
+                .blocks
+                .iter()
+                .map(|b| match b {
+                    Block::Para(p) => p.y + p.height + p.space_after,
+                    Block::Table(t) => t.y + t.rows.iter().sum::<f32>(),
+                })
+                .fold(0.0, f32::max);
+            let _ = writeln!(
+                out,
+                "  bottom={} limit={}",
+                r(bottom),
+                r(page.height - page.margins[2])
+            );
+        }
+        out
     }
 }

@@ -67,8 +67,17 @@ pub struct SetLines {
 }
 
 /// Sets `spans` in `face` at `size` into lines at most `width` wide; the first
-/// line is indented by `indent` (pt).
-pub fn set(spans: &[Span], face: &Face, size: f32, width: f32, indent: f32) -> SetLines {
+/// line is indented by `indent` (pt). Without `emergency`, a run is never
+/// broken between characters where UAX #14 allows no break (a line then
+/// overflows, and the caller tries a smaller size first).
+pub fn set(
+    spans: &[Span],
+    face: &Face,
+    size: f32,
+    width: f32,
+    indent: f32,
+    emergency: bool,
+) -> SetLines {
     let pieces = pieces(spans, face);
     let mut lines: Vec<Vec<Piece>> = Vec::new();
     let mut line: Vec<Piece> = Vec::new();
@@ -86,30 +95,27 @@ pub fn set(spans: &[Span], face: &Face, size: f32, width: f32, indent: f32) -> S
         let at = (1..line.len())
             .rev()
             .find(|&i| line[i].break_before)
-            .or_else(|| {
-                (1..line.len())
+            .or_else(|| emergency_break(&line, 1..line.len(), emergency));
+        if let Some(i) = at {
+            let rest = line.split_off(i);
+            lines.push(std::mem::take(&mut line));
+            line = rest.into_iter().skip_while(Piece::is_space).collect();
+            // The carried pieces may still be too wide: keep breaking.
+            while emergency
+                && line.len() > 1
+                && visible_width(&line) * size > avail(lines.len()) + 0.01
+            {
+                let fit = (1..line.len())
                     .rev()
-                    .find(|&i| emergency_ok(&line[i - 1], &line[i]))
-            });
-        match at {
-            Some(i) => {
+                    .find(|&i| visible_width(&line[..i]) * size <= avail(lines.len()) + 0.01)
+                    .unwrap_or(1);
+                let Some(i) = emergency_break(&line, 1..fit + 1, true) else {
+                    break;
+                };
                 let rest = line.split_off(i);
                 lines.push(std::mem::take(&mut line));
-                line = rest.into_iter().skip_while(Piece::is_space).collect();
-                // The carried pieces may still be too wide: keep breaking.
-                while line.len() > 1 && visible_width(&line) * size > avail(lines.len()) + 0.01 {
-                    let Some(i) = (1..line.len()).rev().find(|&i| {
-                        visible_width(&line[..i]) * size <= avail(lines.len()) + 0.01
-                            && emergency_ok(&line[i - 1], &line[i])
-                    }) else {
-                        break;
-                    };
-                    let rest = line.split_off(i);
-                    lines.push(std::mem::take(&mut line));
-                    line = rest;
-                }
+                line = rest;
             }
-            None => {}
         }
     }
     if !line.is_empty() || lines.is_empty() {
@@ -131,6 +137,33 @@ fn visible_width(line: &[Piece]) -> f32 {
         .rposition(|p| !p.is_space())
         .map_or(0, |i| i + 1);
     line[..end].iter().map(|p| p.width).sum()
+}
+
+/// Where to break a run that has no break opportunity, within `range`:
+/// after an address's `@ . _ - /` if there is one, else between any two
+/// characters the Chinese rules allow.
+fn emergency_break(line: &[Piece], range: std::ops::Range<usize>, allowed: bool) -> Option<usize> {
+    if !allowed {
+        return None;
+    }
+    let candidates: Vec<usize> = range
+        .rev()
+        .filter(|&i| emergency_ok(&line[i - 1], &line[i]))
+        .collect();
+    let after_separator = |i: &usize| {
+        matches!(
+            line[i - 1].kind,
+            PieceKind::Char('@' | '.' | '_' | '-' | '/')
+        )
+    };
+    // A separator break that leaves most of the line empty is worse than a plain one.
+    match (
+        candidates.iter().copied().find(after_separator),
+        candidates.first(),
+    ) {
+        (Some(b), Some(&first)) if b * 2 >= first => Some(b),
+        (_, first) => first.copied(),
+    }
 }
 
 fn emergency_ok(before: &Piece, after: &Piece) -> bool {
@@ -276,7 +309,7 @@ mod tests {
 
     fn texts(spans: &[Span], width_em: f32) -> Vec<String> {
         let face = fonts::face("NotoSerifCJKsc-Regular.otf").expect("face");
-        set(spans, face, 10.0, width_em * 10.0, 0.0)
+        set(spans, face, 10.0, width_em * 10.0, 0.0, true)
             .lines
             .into_iter()
             .map(|(items, _)| {
@@ -329,7 +362,7 @@ mod tests {
             Span::Check { checked: false },
             Span::Text(" 微博".into()),
         ];
-        let set = set(&spans, face, 10.0, 40.0, 0.0);
+        let set = set(&spans, face, 10.0, 40.0, 0.0, true);
         assert_eq!(set.lines.len(), 2);
         for (items, _) in &set.lines {
             assert!(matches!(items[0].kind, ItemKind::Check { .. }));

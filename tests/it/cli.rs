@@ -1,0 +1,235 @@
+//! The command line as a user meets it: exit codes, messages, and files
+//! written (or, on bad input, not written).
+
+use crate::util::{beian, beian_in, fixture, fixtures, listing, root};
+
+#[test]
+fn render_writes_one_pdf_per_record_named_by_serial_or_stem() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let o = out.path().to_str().expect("utf-8 path");
+    let run = beian(&[
+        "render",
+        "--draft",
+        "examples/account.toml",
+        "examples/group.toml",
+        "examples/douyin.json",
+        "-o",
+        o,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        listing(out.path()),
+        ["XMT-2026-0003.pdf", "account.pdf", "group.pdf"]
+    );
+    assert!(run.stdout.contains("account.pdf（2 页）"), "{}", run.stdout);
+}
+
+#[test]
+fn every_bad_fixture_is_rejected_with_exit_1_and_nothing_written() {
+    for path in fixtures("bad") {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let out = tempfile::tempdir().expect("tempdir");
+        let target = out.path().join("out");
+        let registry = out.path().join("beian.db");
+        let run = beian(&[
+            "render",
+            path.to_str().expect("utf-8"),
+            "-o",
+            target.to_str().expect("utf-8"),
+            "--registry",
+            registry.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(run.code, 1, "{name}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{name}: {}", run.stdout);
+        assert!(!target.exists(), "{name}: output directory was created");
+        assert!(!registry.exists(), "{name}: a registry was created");
+        let message = run.stderr.replace(&root().display().to_string(), "");
+        insta::assert_snapshot!(format!("reject_{name}"), message);
+    }
+}
+
+#[test]
+fn check_reports_every_violation_of_a_record_at_once() {
+    let run = beian(&["check", "tests/fixtures/bad/many.toml"]);
+    assert_eq!(run.code, 1);
+    for expected in [
+        "principle：未知的项「principle」，是不是「principal」？",
+        "unit（申请单位名称）：不能为空",
+        "account.platform（新媒体类型）：「抖音」不是可选的新媒体类型",
+        "account.opened（开通时间）：「2019-02-30」不是有效日期",
+        "admin.mobile（帐号管理员·手机）：「1380000」不是11位手机号",
+        "admin.email（帐号管理员·邮箱）：「lisi@example」不是有效的邮箱地址",
+        "account.interactive_reviewed（交互栏目是否有管理员审核）",
+        "principal（第一责任人（单位负责人））：缺少 [principal] 一节",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn one_bad_record_among_good_ones_writes_nothing() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let run = beian(&[
+        "render",
+        "--draft",
+        "examples/account.toml",
+        "tests/fixtures/bad/too-long.toml",
+        "examples/group.toml",
+        "tests/fixtures/bad/syntax.json",
+        "-o",
+        out.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("2 份记录需要修改，没有生成任何文件"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("too-long.toml"));
+    assert!(run.stderr.contains("syntax.json:4:1"));
+    assert_eq!(listing(out.path()), Vec::<String>::new());
+}
+
+#[test]
+fn records_from_stdin_in_either_syntax() {
+    let out = tempfile::tempdir().expect("tempdir");
+    for (file, serial) in [
+        ("examples/douyin.json", "XMT-2026-0003.pdf"),
+        ("examples/group.toml", "record.pdf"),
+    ] {
+        let text = std::fs::read(root().join(file)).expect("read");
+        let run = beian_in(out.path(), &["render", "--draft", "-"], Some(&text));
+        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+        assert!(out.path().join(serial).exists(), "{file}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_in_chinese() {
+    for (args, expected) in [
+        (
+            &["render", "--copies", "0", "examples/account.toml"][..],
+            "--copies",
+        ),
+        (
+            &["render", "--bogus", "examples/account.toml"][..],
+            "不认识的参数「--bogus」",
+        ),
+        (&["frobnicate"][..], "没有「frobnicate」这个命令"),
+        (&["render"][..], "缺少参数"),
+        (
+            &[
+                "render",
+                "--draft",
+                "examples/account.toml",
+                "examples/account.toml",
+            ][..],
+            "都会写到",
+        ),
+        (&["render", "no/such/file.toml"][..], "文件或目录不存在"),
+    ] {
+        let run = beian(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn an_unwritable_output_is_an_io_error_and_leaves_nothing() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let blocker = out.path().join("file");
+    std::fs::write(&blocker, b"x").expect("write");
+    let run = beian(&[
+        "render",
+        "--draft",
+        "examples/account.toml",
+        "-o",
+        blocker.join("sub").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(listing(out.path()), ["file"]);
+}
+
+#[test]
+fn help_is_in_chinese() {
+    let run = beian(&["--help"]);
+    assert_eq!(run.code, 0);
+    for word in ["用法", "命令", "生成表格", "检查", "模板"] {
+        assert!(run.stdout.contains(word), "{word}: {}", run.stdout);
+    }
+    let run = beian(&["render", "--help"]);
+    assert!(
+        run.stdout.contains("一式两份") || run.stdout.contains("第一联"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn init_templates_name_every_field_as_printed_and_guide_the_user() {
+    for (form, labels) in [
+        (
+            "account",
+            &[
+                "申请单位名称",
+                "新媒体类型",
+                "帐号用户名（新媒体名称）",
+                "账号id",
+                "是否认证",
+                "开通时间",
+                "平台是否设有交互栏目",
+                "第一责任人（单位负责人）",
+                "帐号管理员",
+                "办公电话",
+                "邮箱",
+            ][..],
+        ),
+        (
+            "group",
+            &[
+                "申请单位名称",
+                "群类型",
+                "群名称",
+                "群号",
+                "第一责任人（群主/辅导员）",
+                "管理员",
+            ][..],
+        ),
+    ] {
+        let run = beian(&["init", form]);
+        assert_eq!(run.code, 0);
+        for label in labels {
+            assert!(run.stdout.contains(label), "{form}: {label}");
+        }
+        // The blank template is valid TOML, and checking it lists what to fill in.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("new.toml");
+        std::fs::write(&path, &run.stdout).expect("write");
+        let check = beian(&["check", path.to_str().expect("utf-8")]);
+        assert_eq!(check.code, 1, "{}", check.stderr);
+        assert!(
+            check.stderr.contains("unit（申请单位名称）：不能为空"),
+            "{}",
+            check.stderr
+        );
+        assert!(!check.stderr.contains("格式错误"), "{}", check.stderr);
+    }
+}
+
+#[test]
+fn check_accepts_every_good_fixture() {
+    for path in fixtures("good") {
+        let run = beian(&["check", path.to_str().expect("utf-8")]);
+        assert_eq!(run.code, 0, "{}: {}", path.display(), run.stderr);
+        assert!(run.stdout.contains("检查通过"));
+    }
+    assert!(fixture("good/account-rare.toml").exists());
+}

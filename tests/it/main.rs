@@ -1,0 +1,9 @@
+//! The integration tests: one binary, helpers in `util.rs`. Every fixture
+//! runs through every stage and every renderer.
+
+mod cli;
+mod layout;
+mod pdf;
+mod records;
+mod registry;
+mod util;

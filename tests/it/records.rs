@@ -1,0 +1,99 @@
+//! Records: TOML and JSON are two spellings of one record.
+
+use beian::layout::LayoutOptions;
+use beian::pipeline::{Source, prepare_text};
+use beian::record::Syntax;
+
+use crate::util::{fixture, fixtures, root};
+
+fn load(text: &str, syntax: Syntax) -> beian::record::Record {
+    let source = Source::File("record".into());
+    prepare_text(&source, text, Some(syntax), LayoutOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
+}
+
+#[test]
+fn every_good_record_round_trips_through_toml_and_json() {
+    for path in fixtures("good") {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let syntax = if path.extension().is_some_and(|e| e == "json") {
+            Syntax::Json
+        } else {
+            Syntax::Toml
+        };
+        let record = load(&text, syntax);
+        let as_json = record.to_json();
+        let as_toml = record.to_toml();
+        assert_eq!(
+            load(&as_json, Syntax::Json),
+            record,
+            "{}: via JSON",
+            path.display()
+        );
+        assert_eq!(
+            load(&as_toml, Syntax::Toml),
+            record,
+            "{}: via TOML",
+            path.display()
+        );
+        // Canonical text is a fixed point.
+        assert_eq!(load(&as_toml, Syntax::Toml).to_toml(), as_toml);
+        assert_eq!(load(&as_json, Syntax::Json).to_json(), as_json);
+    }
+}
+
+#[test]
+fn normalisation_of_what_people_type() {
+    let text = std::fs::read_to_string(fixture("good/account-json.json")).expect("read");
+    let record = load(&text, Syntax::Json);
+    assert_eq!(record.principal.mobile, "13800001111");
+    assert_eq!(record.admin.mobile, "13900002222");
+    assert_eq!(record.principal.email, "zhengjie@example.edu.cn");
+    assert_eq!(
+        record.principal.office_phone.as_deref(),
+        Some("0553-5971050")
+    );
+    assert_eq!(record.admin.office_phone, None);
+    assert_eq!(
+        record.field("account.opened").as_deref(),
+        Some("2020年5月20日")
+    );
+    let account = record.account.expect("account");
+    assert_eq!(account.platform, "微信");
+    assert_eq!(account.verified, Some(true));
+}
+
+/// The list of texts the PDF tests look for is the one FORMS.md quotes.
+#[test]
+fn forms_texts_fixture_matches_forms_md() {
+    let Ok(md) = std::fs::read_to_string(root().join("../shared/FORMS.md")) else {
+        eprintln!("../shared/FORMS.md not present: skipped");
+        return;
+    };
+    let fixture = std::fs::read_to_string(fixture("forms_texts.toml")).expect("fixture");
+    let table: toml::Table = toml::from_str(&fixture).expect("toml");
+    let sections = [
+        ("account", "## Attachment 1", "## Attachment 2"),
+        ("group", "## Attachment 2", "## What the notice says"),
+    ];
+    for (form, start, end) in sections {
+        let from = md.find(start).expect("section start");
+        let to = md.find(end).expect("section end");
+        let mut quoted: Vec<String> = Vec::new();
+        for piece in md[from..to].split('「').skip(1) {
+            if let Some((q, _)) = piece.split_once('」') {
+                if !quoted.iter().any(|x| x == q) {
+                    quoted.push(q.to_owned());
+                }
+            }
+        }
+        let listed: Vec<String> = table[form]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|v| v.as_str().expect("str").to_owned())
+            .collect();
+        assert_eq!(listed, quoted, "{form}");
+    }
+}

@@ -1,0 +1,380 @@
+//! The filing registry through the command line: serials, idempotency,
+//! corrections, regeneration, verification, concurrency and crashes.
+
+use std::path::{Path, PathBuf};
+
+use beian::registry::Registry;
+
+use crate::util::{beian, beian_in, listing, pdf_pages_text, root, squash};
+
+/// A scratch directory with a registry in it.
+struct Office {
+    dir: tempfile::TempDir,
+}
+
+impl Office {
+    fn new() -> Office {
+        Office {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    fn registry(&self) -> PathBuf {
+        self.path().join("beian.db")
+    }
+    fn out(&self) -> PathBuf {
+        self.path().join("out")
+    }
+    /// `beian <args> --registry <ours>`, run in the repository root.
+    fn run(&self, args: &[&str]) -> crate::util::Run {
+        let reg = self.registry();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--registry", reg.to_str().expect("utf-8")]);
+        beian(&all)
+    }
+    fn render(&self, records: &[&str]) -> crate::util::Run {
+        let out = self.out();
+        let mut args = vec!["render", "-o", out.to_str().expect("utf-8")];
+        args.extend(records);
+        self.run(&args)
+    }
+    fn serials(&self) -> Vec<String> {
+        let reg = Registry::open(self.registry()).expect("open registry");
+        let mut s: Vec<String> = reg
+            .list(&Default::default())
+            .expect("list")
+            .into_iter()
+            .map(|f| f.serial)
+            .collect();
+        s.sort();
+        s
+    }
+}
+
+fn year() -> i32 {
+    use chrono::Datelike;
+    chrono::Local::now().year()
+}
+
+#[test]
+fn render_assigns_serials_prints_them_and_names_files_by_them() {
+    let office = Office::new();
+    let run = office.render(&["examples/account.toml", "examples/group.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (xmt, qun) = (
+        format!("XMT-{}-0001", year()),
+        format!("QUN-{}-0001", year()),
+    );
+    assert_eq!(
+        listing(&office.out()),
+        [
+            format!("{qun}.pdf"),
+            format!("{qun}.toml"),
+            format!("{xmt}.pdf"),
+            format!("{xmt}.toml")
+        ]
+    );
+    let pdf = std::fs::read(office.out().join(format!("{xmt}.pdf"))).expect("pdf");
+    for page in pdf_pages_text(&pdf) {
+        assert!(squash(&page).contains(&format!("编号：{xmt}")), "{page}");
+    }
+    // The filed record is a self-contained source: it renders the same form.
+    let filed = std::fs::read_to_string(office.out().join(format!("{xmt}.toml"))).expect("toml");
+    assert!(
+        filed.contains(&format!("serial = \"{xmt}\""))
+            && filed.contains("uuid = ")
+            && filed.contains("filed_at = ")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(office.registry())
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "registry must be owner-only");
+    }
+}
+
+#[test]
+fn rendering_twice_files_once_and_gives_the_same_bytes() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let name = format!("XMT-{}-0001.pdf", year());
+    let first = std::fs::read(office.out().join(&name)).expect("pdf");
+    let again = office.render(&["examples/account.toml"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("已备案过"), "{}", again.stdout);
+    assert!(std::fs::read(office.out().join(&name)).expect("pdf") == first);
+    assert_eq!(office.serials().len(), 1);
+}
+
+#[test]
+fn a_record_with_a_known_serial_is_a_correction_and_keeps_its_number() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/group.toml"]).code, 0);
+    let serial = format!("QUN-{}-0001", year());
+    let filed = std::fs::read_to_string(office.out().join(format!("{serial}.toml"))).expect("toml");
+    let corrected = office.path().join("fix.toml");
+    std::fs::write(&corrected, filed.replace("班长", "团支书")).expect("write");
+    let run = office.render(&[corrected.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let reg = Registry::open(office.registry()).expect("open");
+    let history = reg.history(&serial).expect("history");
+    assert_eq!(
+        history.iter().map(|f| f.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(history[0].uuid, history[1].uuid);
+    assert!(history[1].canonical.contains("团支书"));
+    let show = office.run(&["show", &serial]);
+    assert!(show.stdout.contains("第 2 版"), "{}", show.stdout);
+}
+
+#[test]
+fn an_unknown_serial_needs_import() {
+    let office = Office::new();
+    let run = office.render(&["examples/douyin.json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("「XMT-2026-0003」不在登记簿"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--import"));
+    assert!(!office.out().exists());
+    let run = office.render(&["--import", "examples/douyin.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(office.out().join("XMT-2026-0003.pdf").exists());
+    // Numbering goes on around the imported serial.
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    assert!(office.serials().contains(&format!("XMT-{}-0001", year())));
+}
+
+#[test]
+fn regen_rebuilds_the_same_bytes_and_verify_knows_originals() {
+    let office = Office::new();
+    assert_eq!(
+        office
+            .render(&["examples/account.toml", "examples/group.toml"])
+            .code,
+        0
+    );
+    let pdfs: Vec<PathBuf> = listing(&office.out())
+        .into_iter()
+        .filter(|n| n.ends_with(".pdf"))
+        .map(|n| office.out().join(n))
+        .collect();
+    let originals: Vec<Vec<u8>> = pdfs
+        .iter()
+        .map(|p| std::fs::read(p).expect("read"))
+        .collect();
+
+    let paths: Vec<&str> = pdfs.iter().map(|p| p.to_str().expect("utf-8")).collect();
+    let mut args = vec!["verify"];
+    args.extend(&paths);
+    let run = office.run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.matches("是登记的原件").count(), 2);
+
+    for p in &pdfs {
+        std::fs::remove_file(p).expect("delete");
+    }
+    let serials = office.serials();
+    let out = office.out();
+    let mut args = vec!["regen", "-o", out.to_str().expect("utf-8")];
+    args.extend(serials.iter().map(String::as_str));
+    let run = office.run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (p, original) in pdfs.iter().zip(&originals) {
+        assert!(
+            &std::fs::read(p).expect("regenerated") == original,
+            "{} differs",
+            p.display()
+        );
+    }
+
+    // One byte changed: not an original.
+    let mut tampered = originals[0].clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 1;
+    let fake = office.path().join("tampered.pdf");
+    std::fs::write(&fake, tampered).expect("write");
+    let run = office.run(&["verify", fake.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("不是登记的原件"), "{}", run.stderr);
+}
+
+#[test]
+fn list_as_table_and_as_csv_for_excel() {
+    let office = Office::new();
+    assert_eq!(
+        office
+            .render(&["examples/account.toml", "examples/group.toml"])
+            .code,
+        0
+    );
+    let run = office.run(&["list"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("信息工程系学生会") && run.stdout.contains("共 2 份备案"),
+        "{}",
+        run.stdout
+    );
+    let run = office.run(&["list", "--form", "group"]);
+    assert!(!run.stdout.contains("信息工程系学生会") && run.stdout.contains("共 1 份备案"));
+    let run = office.run(&["list", "--csv"]);
+    assert!(
+        run.stdout.starts_with('\u{feff}'),
+        "CSV needs a BOM for Excel"
+    );
+    assert!(run.stdout.contains("\r\n"));
+}
+
+#[test]
+fn reading_commands_never_create_a_registry() {
+    let office = Office::new();
+    let run = office.run(&["list"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("打开登记簿"), "{}", run.stderr);
+    assert!(!office.registry().exists());
+}
+
+/// 8 processes × 25 renders against one registry → 200 distinct serials, no gaps.
+#[test]
+fn concurrent_processes_get_distinct_gap_free_serials() {
+    let office = Office::new();
+    let template = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
+    let records = office.path().join("records");
+    std::fs::create_dir_all(&records).expect("mkdir");
+    for p in 0..8 {
+        for i in 0..25 {
+            let text = template.replace("信息工程系学生会", &format!("学生会{p}号{i}"));
+            std::fs::write(records.join(format!("p{p}-{i}.toml")), text).expect("write");
+        }
+    }
+    let registry = office.registry();
+    let out = office.out();
+    std::thread::scope(|scope| {
+        for p in 0..8 {
+            let (registry, out, records) = (&registry, &out, &records);
+            scope.spawn(move || {
+                for i in 0..25 {
+                    let record = records.join(format!("p{p}-{i}.toml"));
+                    let run = beian_in(
+                        &root(),
+                        &[
+                            "render",
+                            record.to_str().expect("utf-8"),
+                            "-o",
+                            out.to_str().expect("utf-8"),
+                            "--registry",
+                            registry.to_str().expect("utf-8"),
+                        ],
+                        None,
+                    );
+                    assert_eq!(run.code, 0, "{}", run.stderr);
+                }
+            });
+        }
+    });
+    let expected: Vec<String> = (1..=200)
+        .map(|n| format!("XMT-{}-{n:04}", year()))
+        .collect();
+    assert_eq!(office.serials(), expected);
+    assert_eq!(
+        listing(&out).iter().filter(|n| n.ends_with(".pdf")).count(),
+        200
+    );
+}
+
+/// kill -9 at random moments: the registry stays sound, serials stay unique
+/// and gap-free, and no partial file is left under an output's name.
+#[cfg(unix)]
+#[test]
+fn a_killed_render_leaves_no_damage() {
+    use std::process::{Command, Stdio};
+    let office = Office::new();
+    let template = std::fs::read_to_string(root().join("examples/group.toml")).expect("read");
+    let records = office.path().join("records");
+    std::fs::create_dir_all(&records).expect("mkdir");
+    let mut paths = Vec::new();
+    for i in 0..12 {
+        let path = records.join(format!("r{i:02}.toml"));
+        std::fs::write(
+            &path,
+            template.replace("2025级电子商务3班", &format!("2025级电子商务{i}班")),
+        )
+        .expect("write");
+        paths.push(path.to_str().expect("utf-8").to_owned());
+    }
+    let registry = office.registry();
+    let out = office.out();
+    let mut args = vec![
+        "render".to_owned(),
+        "-o".to_owned(),
+        out.to_str().expect("utf-8").to_owned(),
+        "--registry".to_owned(),
+        registry.to_str().expect("utf-8").to_owned(),
+    ];
+    args.extend(paths);
+    // Deterministic "random" delays, so a failure can be reproduced.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..15 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = std::time::Duration::from_millis(seed % 400);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_beian"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+
+        let reg = Registry::open(&registry).expect("registry opens after a kill");
+        assert!(
+            reg.integrity_check().expect("integrity check"),
+            "PRAGMA integrity_check failed"
+        );
+        drop(reg);
+        if registry.exists() {
+            let serials = office.serials();
+            let expected: Vec<String> = (1..=serials.len())
+                .map(|n| format!("QUN-{}-{n:04}", year()))
+                .collect();
+            assert_eq!(serials, expected, "duplicated or skipped serial");
+        }
+        // Every file under an output's name is whole.
+        for name in listing(&out).iter().filter(|n| n.ends_with(".pdf")) {
+            let bytes = std::fs::read(out.join(name)).expect("read");
+            assert!(
+                lopdf::Document::load_mem(&bytes).is_ok(),
+                "{name} is partial"
+            );
+            assert!(
+                bytes.ends_with(b"%%EOF\n") || bytes.ends_with(b"%%EOF"),
+                "{name} is truncated"
+            );
+        }
+    }
+    // A last, uninterrupted run completes every filing and clears leftovers.
+    let status = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run");
+    assert!(status.success());
+    assert_eq!(office.serials().len(), 12);
+    let names = listing(&out);
+    assert!(
+        names.iter().all(|n| !n.starts_with(".beian-tmp")),
+        "{names:?}"
+    );
+    assert_eq!(names.iter().filter(|n| n.ends_with(".pdf")).count(), 12);
+}

@@ -1,0 +1,217 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("tests/fixtures").join(rel)
+}
+
+/// Every file in a fixtures folder, sorted.
+pub fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture(dir))
+        .expect("fixtures folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The outcome of running the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `beian` with `args` in `dir`, feeding `stdin`.
+pub fn beian_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run beian");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+pub fn beian(args: &[&str]) -> Run {
+    beian_in(&root(), args, None)
+}
+
+/// Names of the files in a directory, sorted (hidden ones too).
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The text of every page of a PDF, page by page, in pure Rust: glyph codes
+/// of each text-showing operator mapped through the font's ToUnicode CMap
+/// (what pdftotext does, minus the geometry), a line break per text object.
+pub fn pdf_pages_text(bytes: &[u8]) -> Vec<String> {
+    use lopdf::content::Content;
+    use lopdf::{Document, Object};
+    let doc = Document::load_mem(bytes).expect("parse pdf");
+    let mut pages = Vec::new();
+    for (_, page_id) in doc.get_pages() {
+        let mut cmaps = std::collections::HashMap::new();
+        for (name, font) in doc.get_page_fonts(page_id).expect("fonts") {
+            let Ok(to_unicode) = font.get_deref(b"ToUnicode", &doc) else {
+                continue;
+            };
+            let stream = to_unicode.as_stream().expect("ToUnicode stream");
+            let data = stream
+                .decompressed_content()
+                .unwrap_or_else(|_| stream.content.clone());
+            cmaps.insert(name, parse_to_unicode(&String::from_utf8_lossy(&data)));
+        }
+        let content =
+            Content::decode(&doc.get_page_content(page_id).expect("content")).expect("decode");
+        let mut text = String::new();
+        let mut font: Option<&std::collections::HashMap<u16, String>> = None;
+        for op in &content.operations {
+            let show =
+                |out: &mut String,
+                 o: &Object,
+                 cmap: Option<&std::collections::HashMap<u16, String>>| {
+                    if let (Object::String(b, _), Some(cmap)) = (o, cmap) {
+                        for pair in b.chunks(2) {
+                            let code = u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]);
+                            out.push_str(cmap.get(&code).map_or("\u{FFFD}", String::as_str));
+                        }
+                    }
+                };
+            match op.operator.as_str() {
+                "Tf" => {
+                    let name = op.operands[0].as_name().expect("font name").to_vec();
+                    font = cmaps.get(&name);
+                }
+                "Tj" | "'" | "\"" => {
+                    if let Some(o) = op.operands.last() {
+                        show(&mut text, o, font);
+                    }
+                }
+                "TJ" => {
+                    for o in op.operands[0].as_array().expect("TJ array") {
+                        show(&mut text, o, font);
+                    }
+                }
+                "BT" => text.push('\n'),
+                _ => {}
+            }
+        }
+        pages.push(text);
+    }
+    pages
+}
+
+/// The bfchar and bfrange entries of a ToUnicode CMap.
+fn parse_to_unicode(cmap: &str) -> std::collections::HashMap<u16, String> {
+    let hex = |s: &str| -> Vec<u16> {
+        let s = s.trim_matches(|c| c == '<' || c == '>');
+        (0..s.len() / 4)
+            .filter_map(|i| u16::from_str_radix(&s[i * 4..i * 4 + 4], 16).ok())
+            .collect()
+    };
+    let utf16 = |units: &[u16]| String::from_utf16_lossy(units);
+    let mut map = std::collections::HashMap::new();
+    let mut mode = "";
+    for line in cmap.lines() {
+        let line = line.trim();
+        if line.ends_with("beginbfchar") || line.ends_with("beginbfrange") {
+            mode = if line.ends_with("beginbfchar") {
+                "char"
+            } else {
+                "range"
+            };
+            continue;
+        }
+        if line.starts_with("endbf") {
+            mode = "";
+            continue;
+        }
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        match (mode, parts.as_slice()) {
+            ("char", [src, dst]) => {
+                if let Some(&code) = hex(src).first() {
+                    map.insert(code, utf16(&hex(dst)));
+                }
+            }
+            ("range", [lo, hi, dst]) if dst.starts_with('<') => {
+                let (lo, hi, mut d) = (hex(lo)[0], hex(hi)[0], hex(dst));
+                for code in lo..=hi {
+                    map.insert(code, utf16(&d));
+                    if let Some(last) = d.last_mut() {
+                        *last += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    map
+}
+
+/// Removes white space, so that text broken over lines can be compared.
+pub fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The texts FORMS.md quotes for a form, as they must appear on the page
+/// once white space is removed: ⏎ marks a line break inside a cell, and □
+/// is a drawn checkbox, not text.
+pub fn forms_texts(form: &str) -> Vec<String> {
+    let src = std::fs::read_to_string(fixture("forms_texts.toml")).expect("forms_texts.toml");
+    let table: toml::Table = toml::from_str(&src).expect("forms_texts.toml parses");
+    table[form]
+        .as_array()
+        .expect("array")
+        .iter()
+        .flat_map(|v| {
+            v.as_str()
+                .expect("string")
+                .split('⏎')
+                .map(|part| squash(&part.replace('□', "")))
+                .collect::<Vec<_>>()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Reads a rendered PDF from `dir`.
+pub fn read(dir: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}

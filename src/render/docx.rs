@@ -584,8 +584,7 @@ impl Body {
             );
         }
         x.close("w:tblBorders");
-        x.val("w:tblLayout", &"fixed");
-        // w:type is implied for w:tblLayout's sibling margins: dxa.
+        x.empty("w:tblLayout", &[("w:type", &"fixed")]);
         x.open("w:tblCellMar", &[]);
         let [pad_x, pad_y] = t.padding.map(twips);
         for (side, w) in [
@@ -1473,4 +1472,332 @@ fn package(parts: &[(String, Vec<u8>)]) -> Result<Vec<u8>, DocxError> {
         zip.write_all(bytes).map_err(|e| err(&e))?;
     }
     Ok(zip.finish().map_err(|e| err(&e))?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::LayoutOptions;
+    use crate::pipeline::{Source, prepare_text};
+
+    fn layout(copies: usize) -> Layout {
+        let text = include_str!("../../examples/douyin.json");
+        prepare_text(
+            &Source::File("douyin.json".into()),
+            text,
+            None,
+            LayoutOptions { copies },
+        )
+        .map(|(_, l)| l)
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn document(embed: bool) -> String {
+        let mut body = Body {
+            embed,
+            ..Body::default()
+        };
+        body.document(&layout(2))
+    }
+
+    #[test]
+    fn text_and_attributes_are_escaped() {
+        let mut x = Xml::new();
+        x.leaf("a", &[("v", &"<\"&'>")], "a&b<c>\"d\u{1}\u{FFFF}\te");
+        let out = x.finish();
+        assert!(out.ends_with("<a v=\"&lt;&quot;&amp;'&gt;\">a&amp;b&lt;c&gt;&quot;d&#9;e</a>"));
+    }
+
+    #[test]
+    fn grid_edges_are_rounded_not_widths() {
+        let cols = [10.33, 10.33, 10.33];
+        let w = twips_edges(&cols);
+        assert_eq!(w.iter().sum::<i64>(), twips(30.99));
+        assert!(w.iter().all(|v| (206..=208).contains(v)));
+    }
+
+    #[test]
+    fn obfuscation_keys_by_the_guid_read_backwards() {
+        // ECMA-376 Part 1 §17.8.1; LibreOffice reads the key the same way.
+        let key = "{62E79491-959F-41E9-B76B-6B32631DEA5C}";
+        let out = obfuscate(vec![0; 40], key).expect("obfuscate");
+        let expected: [u8; 16] = [
+            0x5C, 0xEA, 0x1D, 0x63, 0x32, 0x6B, 0x6B, 0xB7, 0xE9, 0x41, 0x9F, 0x95, 0x91, 0x94,
+            0xE7, 0x62,
+        ];
+        assert_eq!(out[..16], expected);
+        assert_eq!(out[16..32], expected);
+        assert_eq!(out[32..], [0; 8]);
+        // XOR twice restores the font.
+        let font = b"OTTO and then the rest of a font file....".to_vec();
+        let twice = obfuscate(obfuscate(font.clone(), key).expect("1"), key).expect("2");
+        assert_eq!(twice, font);
+    }
+
+    #[test]
+    fn font_keys_are_guids() {
+        let key = font_key(b"some font bytes");
+        assert_eq!(key.len(), 38);
+        assert!(key.starts_with('{') && key.ends_with('}'));
+        let dashes: Vec<usize> = key.match_indices('-').map(|(i, _)| i).collect();
+        assert_eq!(dashes, [9, 14, 19, 24]);
+        assert!(
+            key[1..37]
+                .chars()
+                .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase())
+        );
+        assert_ne!(key, font_key(b"other font bytes"));
+    }
+
+    #[test]
+    fn a_subset_keeps_a_unicode_cmap_and_is_small() {
+        let face = fonts::face("NotoSerifCJKsc-Regular.otf").expect("face");
+        let chars: BTreeSet<char> = "安徽商贸职业技术学院A1@".chars().collect();
+        let data = subset(face, &chars).expect("subset");
+        assert_eq!(&data[..4], b"OTTO");
+        assert!(data.len() < 100_000, "{} bytes", data.len());
+        let font = skrifa::FontRef::new(&data).expect("parses");
+        let cmap = font.charmap();
+        for c in chars {
+            assert!(cmap.map(c).is_some_and(|g| g.to_u32() != 0), "{c}");
+        }
+        assert!(cmap.map('中').is_none());
+        assert_eq!(family_name(&font).as_deref(), Some("Noto Serif CJK SC"));
+    }
+
+    #[test]
+    fn a_filled_blank_is_padded_to_about_its_width() {
+        let font = Font {
+            file: "NotoSerifCJKsc-Regular.otf".into(),
+            office: "宋体".into(),
+            bold: false,
+        };
+        let padded = pad_blank(&font, "抖音", 11);
+        assert!(padded.contains("抖音"));
+        let pads = padded.chars().filter(|&c| c == NBSP).count();
+        // 11 underscores ≈ 6.2 em; the value 2 em: about 4 em of padding.
+        assert!((14..=19).contains(&pads), "{pads}");
+        assert!(padded.starts_with(NBSP) && padded.ends_with(NBSP));
+        // A value longer than the blank still gets half an em.
+        let long = pad_blank(&font, "一二三四五六七八九十", 4);
+        assert_eq!(long.chars().filter(|&c| c == NBSP).count(), 2);
+    }
+
+    /// Names of the child elements of every `<parent>` element, in order.
+    fn children(xml: &str, parent: &str) -> Vec<Vec<String>> {
+        let open = format!("<{parent}");
+        let close = format!("</{parent}>");
+        let mut out = Vec::new();
+        let mut rest = xml;
+        while let Some(i) = rest.find(&open) {
+            let after = &rest[i + open.len()..];
+            if !after.starts_with(['>', ' ']) {
+                rest = after;
+                continue;
+            }
+            let inner_start = i + open.len() + after.find('>').expect("tag end") + 1;
+            let end = rest[inner_start..].find(&close).expect("closed") + inner_start;
+            let inner = &rest[inner_start..end];
+            let mut names = Vec::new();
+            let mut depth = 0;
+            let mut s = inner;
+            while let Some(j) = s.find('<') {
+                let tag_end = s[j..].find('>').expect("tag") + j;
+                let tag = &s[j + 1..tag_end];
+                if let Some(_closing) = tag.strip_prefix('/') {
+                    depth -= 1;
+                } else {
+                    if depth == 0 {
+                        names.push(tag.split([' ', '/']).next().unwrap_or("").to_owned());
+                    }
+                    if !tag.ends_with('/') {
+                        depth += 1;
+                    }
+                }
+                s = &s[tag_end + 1..];
+            }
+            out.push(names);
+            rest = &rest[end + close.len()..];
+        }
+        out
+    }
+
+    /// Asserts that every `<parent>` lists its children in `order`.
+    fn in_schema_order(xml: &str, parent: &str, order: &[&str]) {
+        let lists = children(xml, parent);
+        assert!(!lists.is_empty(), "no {parent}");
+        for names in lists {
+            let at: Vec<usize> = names
+                .iter()
+                .map(|n| {
+                    order
+                        .iter()
+                        .position(|o| o == n)
+                        .unwrap_or_else(|| panic!("{n} not expected in {parent}"))
+                })
+                .collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{parent}: {names:?}");
+        }
+    }
+
+    #[test]
+    fn properties_are_in_schema_order() {
+        for embed in [false, true] {
+            let xml = document(embed);
+            // CT_RPr (the elements beian writes among them, in sequence order).
+            in_schema_order(
+                &xml,
+                "w:rPr",
+                &[
+                    "w:rStyle",
+                    "w:rFonts",
+                    "w:b",
+                    "w:bCs",
+                    "w:i",
+                    "w:iCs",
+                    "w:color",
+                    "w:kern",
+                    "w:sz",
+                    "w:szCs",
+                    "w:highlight",
+                    "w:u",
+                    "w:lang",
+                ],
+            );
+            // CT_PPr
+            in_schema_order(
+                &xml,
+                "w:pPr",
+                &[
+                    "w:pStyle",
+                    "w:keepNext",
+                    "w:keepLines",
+                    "w:pageBreakBefore",
+                    "w:framePr",
+                    "w:widowControl",
+                    "w:tabs",
+                    "w:autoSpaceDE",
+                    "w:autoSpaceDN",
+                    "w:spacing",
+                    "w:ind",
+                    "w:jc",
+                    "w:rPr",
+                ],
+            );
+            // CT_TblPr
+            in_schema_order(
+                &xml,
+                "w:tblPr",
+                &[
+                    "w:tblStyle",
+                    "w:tblW",
+                    "w:jc",
+                    "w:tblInd",
+                    "w:tblBorders",
+                    "w:tblLayout",
+                    "w:tblCellMar",
+                ],
+            );
+            in_schema_order(
+                &xml,
+                "w:tblBorders",
+                &[
+                    "w:top",
+                    "w:left",
+                    "w:bottom",
+                    "w:right",
+                    "w:insideH",
+                    "w:insideV",
+                ],
+            );
+            in_schema_order(
+                &xml,
+                "w:tblCellMar",
+                &["w:top", "w:left", "w:bottom", "w:right"],
+            );
+            // CT_TcPr
+            in_schema_order(
+                &xml,
+                "w:tcPr",
+                &["w:tcW", "w:gridSpan", "w:vMerge", "w:vAlign"],
+            );
+            in_schema_order(&xml, "w:trPr", &["w:cantSplit", "w:trHeight"]);
+            // CT_SdtPr: rPr, id, then the w14 extension.
+            in_schema_order(&xml, "w:sdtPr", &["w:rPr", "w:id", "w14:checkbox"]);
+            in_schema_order(
+                &xml,
+                "w14:checkbox",
+                &["w14:checked", "w14:checkedState", "w14:uncheckedState"],
+            );
+            in_schema_order(&xml, "w:sectPr", &["w:pgSz", "w:pgMar"]);
+        }
+        in_schema_order(
+            &settings(true),
+            "w:settings",
+            &[
+                "w:zoom",
+                "w:embedTrueTypeFonts",
+                "w:saveSubsetFonts",
+                "w:defaultTabStop",
+                "w:characterSpacingControl",
+                "w:compat",
+                "w:themeFontLang",
+                "w:decimalSymbol",
+                "w:listSeparator",
+            ],
+        );
+    }
+
+    #[test]
+    fn font_table_entries_are_in_schema_order() {
+        let used: BTreeMap<String, Used> = [
+            ("NotoSerifCJKsc-Regular.otf", false),
+            ("NotoSerifCJKsc-Bold.otf", true),
+        ]
+        .into_iter()
+        .map(|(f, bold)| {
+            (
+                f.to_owned(),
+                Used {
+                    bold,
+                    office: "宋体".into(),
+                    chars: "安徽".chars().collect(),
+                },
+            )
+        })
+        .collect();
+        let embedded = embed(&used).expect("embed");
+        let xml = font_table(&["宋体".into()], &used, &embedded).expect("font table");
+        let noto = xml
+            .split("<w:font w:name=")
+            .find(|f| f.starts_with("\"Noto Serif CJK SC\">"))
+            .expect("Noto entry")
+            .replacen("\"Noto Serif CJK SC\">", "<w:font>", 1);
+        in_schema_order(
+            &noto,
+            "w:font",
+            &[
+                "w:altName",
+                "w:panose1",
+                "w:charset",
+                "w:family",
+                "w:pitch",
+                "w:sig",
+                "w:embedRegular",
+                "w:embedBold",
+            ],
+        );
+        // The family is described by its regular face.
+        assert!(xml.contains("<w:panose1 w:val=\"02020400000000000000\"/>"));
+        assert!(xml.contains("w:subsetted=\"1\""));
+    }
+
+    #[test]
+    fn a_paragraph_with_a_fill_has_a_right_tab_at_its_edge() {
+        let xml = document(false);
+        let tabs = xml.matches("<w:tab w:val=\"right\" w:pos=").count();
+        // 新媒体负责人签名, 单位负责人签字, 签名（公章）: per copy.
+        assert_eq!(tabs, 6);
+        assert_eq!(xml.matches("<w:tab/>").count(), 6);
+    }
 }

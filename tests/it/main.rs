@@ -2,6 +2,7 @@
 //! runs through every stage and every renderer.
 
 mod cli;
+mod docx;
 mod layout;
 mod pdf;
 mod records;

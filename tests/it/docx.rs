@@ -1,0 +1,686 @@
+//! The DOCX files: texts, values, the table's merged-cell structure against
+//! the layout model, checkbox states, copies, escaping, determinism and a
+//! snapshot of the document XML. Pure Rust (the zip crate and a small XML
+//! tokenizer here), so `cargo test` needs neither LibreOffice nor Python;
+//! `.ci/docx-check.sh` checks the files with those.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+
+use beian::layout::{Block, Layout, LayoutOptions, Slot, Span};
+use beian::pipeline::{Source, prepare_text};
+use beian::record::Record;
+use beian::render::docx::{DocxOptions, render};
+
+use crate::util::{fixtures, forms_texts, root, squash};
+
+/// Every record the tests render: the examples and the good fixtures.
+fn records() -> Vec<std::path::PathBuf> {
+    let mut paths: Vec<_> = ["account.toml", "group.toml", "douyin.json"]
+        .iter()
+        .map(|n| root().join("examples").join(n))
+        .collect();
+    paths.extend(fixtures("good"));
+    paths
+}
+
+fn layout_of_text(name: &str, text: &str, copies: usize) -> (Record, Layout) {
+    prepare_text(
+        &Source::File(name.into()),
+        text,
+        None,
+        LayoutOptions { copies },
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn layout_of(path: &std::path::Path, copies: usize) -> (Record, Layout) {
+    let text = std::fs::read_to_string(path).expect("read record");
+    layout_of_text(&path.display().to_string(), &text, copies)
+}
+
+fn docx(layout: &Layout, embed_fonts: bool) -> Vec<u8> {
+    render(layout, &DocxOptions { embed_fonts }).expect("render docx")
+}
+
+/// The parts of a DOCX package, by name, in package order.
+fn parts(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).expect("entry");
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).expect("inflate");
+            (f.name().expect("entry name").into_owned(), data)
+        })
+        .collect()
+}
+
+fn part(bytes: &[u8], name: &str) -> String {
+    let (_, data) = parts(bytes)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no part {name}"));
+    String::from_utf8(data).expect("UTF-8 part")
+}
+
+// ---------------------------------------------------------------------------
+// A small XML tokenizer: enough to walk WordprocessingML, and strict about
+// well-formedness (balanced tags, known entities).
+
+#[derive(Debug)]
+enum Tok {
+    Open(String, BTreeMap<String, String>),
+    Close(String),
+    Text(String),
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find(';').expect("entity end") + i;
+        let ent = &rest[i + 1..end];
+        out.push(match ent {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            e if e.starts_with('#') => {
+                char::from_u32(e[1..].parse().expect("numeric entity")).expect("a character")
+            }
+            e => panic!("unknown entity &{e};"),
+        });
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Tokens of an XML document; self-closing tags give Open then Close.
+fn tokens(xml: &str) -> Vec<Tok> {
+    let body = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n")
+        .expect("XML declaration");
+    let mut out = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('<') {
+            let end = after.find('>').expect("tag end");
+            let tag = &after[..end];
+            rest = &after[end + 1..];
+            if let Some(name) = tag.strip_prefix('/') {
+                assert_eq!(stack.pop().as_deref(), Some(name), "unbalanced </{name}>");
+                out.push(Tok::Close(name.to_owned()));
+                continue;
+            }
+            let selfclosing = tag.ends_with('/');
+            let tag = tag.trim_end_matches('/');
+            let (name, mut attrs_src) = tag.split_once(' ').unwrap_or((tag, ""));
+            let mut attrs = BTreeMap::new();
+            while let Some(eq) = attrs_src.find("=\"") {
+                let key = attrs_src[..eq].trim().to_owned();
+                let vend = attrs_src[eq + 2..].find('"').expect("attribute end") + eq + 2;
+                let value = unescape(&attrs_src[eq + 2..vend]);
+                assert!(attrs.insert(key, value).is_none(), "duplicate attribute");
+                attrs_src = &attrs_src[vend + 1..];
+            }
+            assert!(attrs_src.trim().is_empty(), "junk in tag {tag:?}");
+            out.push(Tok::Open(name.to_owned(), attrs));
+            if selfclosing {
+                out.push(Tok::Close(name.to_owned()));
+            } else {
+                stack.push(name.to_owned());
+            }
+        } else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            out.push(Tok::Text(unescape(&rest[..end])));
+            rest = &rest[end..];
+        }
+    }
+    assert!(stack.is_empty(), "unclosed {stack:?}");
+    out
+}
+
+/// What the tests read back from `word/document.xml`.
+#[derive(Debug, Default)]
+struct Doc {
+    /// Paragraph texts (w:t, w:tab as \t), grouped by copy: a copy starts at a
+    /// paragraph with w:pageBreakBefore.
+    copies: Vec<Vec<String>>,
+    /// Per table: per row, the cells as (gridSpan, vMerge) with vMerge
+    /// "restart", "continue" or "".
+    tables: Vec<Vec<Vec<(usize, String)>>>,
+    /// Per table: the grid columns (twips).
+    grids: Vec<Vec<i64>>,
+    /// Per table: row heights (twips) and their rule.
+    heights: Vec<Vec<(i64, String)>>,
+    checked: usize,
+    unchecked: usize,
+    page_breaks: usize,
+    frames: usize,
+    /// Every w:rFonts w:eastAsia value.
+    east_asia: BTreeSet<String>,
+}
+
+fn read_doc(xml: &str) -> Doc {
+    let mut doc = Doc {
+        copies: vec![Vec::new()],
+        ..Doc::default()
+    };
+    let mut para: Option<String> = None;
+    let mut in_t = false;
+    let mut row: Option<Vec<(usize, String)>> = None;
+    let mut cell: Option<(usize, String)> = None;
+    let mut depth_tbl = 0;
+    for tok in tokens(xml) {
+        match tok {
+            Tok::Open(name, attrs) => match name.as_str() {
+                "w:p" => para = Some(String::new()),
+                "w:pageBreakBefore" => {
+                    doc.page_breaks += 1;
+                    doc.copies.push(Vec::new());
+                }
+                "w:framePr" => doc.frames += 1,
+                "w:t" => in_t = true,
+                "w:tab" if para.is_some() && attrs.is_empty() => {
+                    if let Some(p) = para.as_mut() {
+                        p.push('\t');
+                    }
+                }
+                "w:tbl" => {
+                    depth_tbl += 1;
+                    assert_eq!(depth_tbl, 1, "nested table");
+                    doc.tables.push(Vec::new());
+                    doc.grids.push(Vec::new());
+                    doc.heights.push(Vec::new());
+                }
+                "w:gridCol" => doc
+                    .grids
+                    .last_mut()
+                    .expect("grid")
+                    .push(attrs["w:w"].parse().expect("gridCol width")),
+                "w:trHeight" => doc.heights.last_mut().expect("table").push((
+                    attrs["w:val"].parse().expect("height"),
+                    attrs.get("w:hRule").cloned().unwrap_or_default(),
+                )),
+                "w:tr" => row = Some(Vec::new()),
+                "w:tc" => cell = Some((1, String::new())),
+                "w:gridSpan" => {
+                    if let Some(c) = cell.as_mut() {
+                        c.0 = attrs["w:val"].parse().expect("gridSpan");
+                    }
+                }
+                "w:vMerge" => {
+                    if let Some(c) = cell.as_mut() {
+                        c.1 = attrs
+                            .get("w:val")
+                            .cloned()
+                            .unwrap_or_else(|| "continue".into());
+                    }
+                }
+                "w14:checked" => match attrs["w14:val"].as_str() {
+                    "1" => doc.checked += 1,
+                    "0" => doc.unchecked += 1,
+                    v => panic!("w14:checked {v}"),
+                },
+                "w:rFonts" => {
+                    if let Some(f) = attrs.get("w:eastAsia") {
+                        doc.east_asia.insert(f.clone());
+                    }
+                }
+                _ => {}
+            },
+            Tok::Close(name) => match name.as_str() {
+                "w:p" => {
+                    if let Some(p) = para.take() {
+                        doc.copies.last_mut().expect("copy").push(p);
+                    }
+                }
+                "w:t" => in_t = false,
+                "w:tc" => row.as_mut().expect("row").push(cell.take().expect("cell")),
+                "w:tr" => doc
+                    .tables
+                    .last_mut()
+                    .expect("table")
+                    .push(row.take().expect("row")),
+                "w:tbl" => depth_tbl -= 1,
+                _ => {}
+            },
+            Tok::Text(t) => {
+                if in_t {
+                    para.as_mut().expect("w:t in a paragraph").push_str(&t);
+                }
+            }
+        }
+    }
+    doc
+}
+
+/// The cells of a Word table as grid rectangles (row, col, rowspan, colspan):
+/// gridSpan advances the column, a vMerge continuation extends the cell
+/// above in the same column.
+fn word_cells(rows: &[Vec<(usize, String)>]) -> BTreeSet<(usize, usize, usize, usize)> {
+    let mut cells: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        let mut c = 0;
+        for (span, vmerge) in row {
+            if vmerge == "continue" {
+                let above = cells
+                    .iter_mut()
+                    .find(|(r0, c0, rs, _)| *c0 == c && r0 + rs == r)
+                    .expect("a vMerge continuation under a cell");
+                above.2 += 1;
+            } else {
+                cells.push((r, c, 1, *span));
+            }
+            c += span;
+        }
+    }
+    cells.into_iter().collect()
+}
+
+/// The layout's cells as grid rectangles.
+fn layout_cells(layout: &Layout, page: usize) -> BTreeSet<(usize, usize, usize, usize)> {
+    let table = layout.pages[page].table().expect("a table");
+    let mut cells: BTreeSet<_> = table
+        .cells()
+        .map(|c| (c.row, c.col, c.rowspan, c.colspan))
+        .collect();
+    // Slots no cell claims are empty cells of their own.
+    for (i, s) in table.slots.iter().enumerate() {
+        let at = (i / table.columns.len(), i % table.columns.len());
+        if matches!(s, Slot::Merged { parent } if *parent == at) {
+            cells.insert((at.0, at.1, 1, 1));
+        }
+    }
+    cells
+}
+
+fn checks(layout: &Layout) -> (usize, usize) {
+    let mut on = 0;
+    let mut off = 0;
+    for page in &layout.pages {
+        for p in page.paras() {
+            for s in &p.spans {
+                match s {
+                    Span::Check { checked: true } => on += 1,
+                    Span::Check { checked: false } => off += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    (on, off)
+}
+
+#[test]
+fn every_form_text_and_value_is_in_every_copy() {
+    for path in records() {
+        let (record, layout) = layout_of(&path, 2);
+        let doc = read_doc(&part(&docx(&layout, false), "word/document.xml"));
+        assert_eq!(doc.copies.len(), 2, "{}", path.display());
+        let form = record.form.key();
+        let other = record.field(if form == "account" {
+            "account.platform_other"
+        } else {
+            "group.type_other"
+        });
+        for (i, copy) in doc.copies.iter().enumerate() {
+            // FORMS.md's □ are boxes, not text (forms_texts drops them).
+            let text = squash(&copy.concat()).replace(['\u{2610}', '\u{2611}'], "");
+            for expected in forms_texts(form) {
+                if expected.starts_with("其他_") && other.as_deref().is_some_and(|o| !o.is_empty())
+                {
+                    let filled = format!("其他{}", squash(other.as_deref().unwrap_or_default()));
+                    assert!(text.contains(&filled), "{}: {filled}", path.display());
+                    continue;
+                }
+                assert!(
+                    text.contains(&expected),
+                    "{} copy {}: missing {expected:?}\n{text}",
+                    path.display(),
+                    i + 1
+                );
+            }
+            for field in beian::form::FormSpec::get(record.form).fields() {
+                let value = record.field(&field).unwrap_or_default();
+                if field.ends_with("platform")
+                    || field.ends_with("type")
+                    || field.ends_with("interactive")
+                    || field.ends_with("reviewed")
+                {
+                    continue; // a ticked box, not text
+                }
+                assert!(
+                    text.contains(&squash(&value)),
+                    "{} copy {}: {field} = {value:?}",
+                    path.display(),
+                    i + 1
+                );
+            }
+            // Every paragraph of the layout, in order, as Word has it.
+            let page = &layout.pages[i];
+            let layout_text = squash(&page.paras().map(|p| p.plain_text()).collect::<String>());
+            let mut docx_paras: Vec<String> = copy.clone();
+            // The copy mark is a frame written after the first paragraph.
+            if docx_paras.len() > 1
+                && matches!(page.blocks.first(), Some(Block::Para(p)) if p.y < page.margins[0])
+            {
+                let mark = docx_paras.remove(1);
+                docx_paras.insert(0, mark);
+            }
+            assert_eq!(
+                squash(&docx_paras.concat()),
+                layout_text,
+                "{} copy {}",
+                path.display(),
+                i + 1
+            );
+        }
+        assert!(squash(&doc.copies[0].concat()).contains("第一联"));
+        assert!(squash(&doc.copies[1].concat()).contains("第二联"));
+        assert_eq!(doc.frames, 2, "one copy mark per copy");
+    }
+}
+
+#[test]
+fn merged_cells_match_the_layout_grid() {
+    for path in records() {
+        let (_, layout) = layout_of(&path, 2);
+        let xml = part(&docx(&layout, false), "word/document.xml");
+        let doc = read_doc(&xml);
+        assert_eq!(doc.tables.len(), layout.pages.len(), "one table per copy");
+        for (i, rows) in doc.tables.iter().enumerate() {
+            let table = layout.pages[i].table().expect("table");
+            assert_eq!(rows.len(), table.rows.len());
+            assert_eq!(
+                word_cells(rows),
+                layout_cells(&layout, i),
+                "{} copy {}",
+                path.display(),
+                i + 1
+            );
+            // Every row covers the whole grid.
+            for row in rows {
+                assert_eq!(
+                    row.iter().map(|(s, _)| s).sum::<usize>(),
+                    table.columns.len()
+                );
+            }
+            // Fixed layout: Word keeps the grid instead of fitting the text.
+            assert!(xml.contains("<w:tblLayout w:type=\"fixed\"/>"));
+            // The grid in twips, summing to the table's width.
+            let grid = &doc.grids[i];
+            assert_eq!(grid.len(), table.columns.len());
+            for (w, c) in grid.iter().zip(&table.columns) {
+                assert!((*w as f32 - c * 20.0).abs() <= 1.0, "{w} vs {c}pt");
+            }
+            let total: f32 = table.columns.iter().sum();
+            assert_eq!(grid.iter().sum::<i64>(), (total * 20.0).round() as i64);
+            // Rows at least as high as the PDF's.
+            for ((h, rule), pdf) in doc.heights[i].iter().zip(&table.rows) {
+                assert_eq!(rule, "atLeast");
+                assert!(*h as f32 >= pdf * 20.0 - 0.01, "{h} < {pdf}pt");
+            }
+        }
+    }
+}
+
+#[test]
+fn checkboxes_are_content_controls_ticked_as_the_record_says() {
+    for path in records() {
+        let (_, layout) = layout_of(&path, 2);
+        let xml = part(&docx(&layout, false), "word/document.xml");
+        let doc = read_doc(&xml);
+        let (on, off) = checks(&layout);
+        assert!(on > 0 && off > 0, "{}", path.display());
+        assert_eq!(
+            (doc.checked, doc.unchecked),
+            (on, off),
+            "{}",
+            path.display()
+        );
+        assert_eq!(xml.matches("<w14:checkbox>").count(), on + off);
+        assert_eq!(xml.matches("<w:sdt>").count(), on + off);
+        // The glyph shown matches the state.
+        let text: String = doc.copies.concat().concat();
+        assert_eq!(text.matches('\u{2611}').count(), on);
+        assert_eq!(text.matches('\u{2610}').count(), off);
+        assert!(xml.contains("mc:Ignorable=\"w14\""));
+        assert!(xml.contains("xmlns:w14=\"http://schemas.microsoft.com/office/word/2010/wordml\""));
+    }
+}
+
+#[test]
+fn copies_are_tables_separated_by_page_breaks() {
+    let path = root().join("examples/account.toml");
+    for copies in [1, 2, 3] {
+        let (_, layout) = layout_of(&path, copies);
+        let doc = read_doc(&part(&docx(&layout, false), "word/document.xml"));
+        assert_eq!(doc.tables.len(), copies);
+        assert_eq!(doc.page_breaks, copies - 1);
+        assert_eq!(doc.copies.len(), copies);
+        // One copy has no mark; more have one each, in the top margin.
+        assert_eq!(doc.frames, if copies == 1 { 0 } else { copies });
+    }
+}
+
+#[test]
+fn runs_name_the_office_font_or_the_embedded_one() {
+    let (_, layout) = layout_of(&root().join("examples/account.toml"), 2);
+    let plain = docx(&layout, false);
+    let doc = read_doc(&part(&plain, "word/document.xml"));
+    let want: BTreeSet<String> = ["宋体", "Segoe UI Symbol"].map(String::from).into();
+    assert_eq!(doc.east_asia, want);
+    let fonts = part(&plain, "word/fontTable.xml");
+    assert!(fonts.contains("<w:font w:name=\"宋体\"><w:altName w:val=\"SimSun\"/><w:panose1 w:val=\"02010600030101010101\"/><w:charset w:val=\"86\"/>"));
+    assert!(fonts.contains("<w:font w:name=\"Noto Serif CJK SC\">"));
+    assert!(!fonts.contains("w:embedRegular"));
+    assert!(!part(&plain, "word/settings.xml").contains("embedTrueTypeFonts"));
+
+    let embedded = docx(&layout, true);
+    let doc = read_doc(&part(&embedded, "word/document.xml"));
+    let want: BTreeSet<String> = ["Noto Serif CJK SC", "Segoe UI Symbol"]
+        .map(String::from)
+        .into();
+    assert_eq!(doc.east_asia, want);
+    let fonts = part(&embedded, "word/fontTable.xml");
+    assert!(fonts.contains("<w:altName w:val=\"宋体\"/>"));
+    assert!(fonts.contains("<w:embedRegular r:id="));
+    assert!(fonts.contains("<w:embedBold r:id="));
+    assert!(part(&embedded, "word/settings.xml").contains("<w:embedTrueTypeFonts/>"));
+    let names: Vec<String> = parts(&embedded).into_iter().map(|(n, _)| n).collect();
+    let odttf: Vec<&String> = names.iter().filter(|n| n.ends_with(".odttf")).collect();
+    assert_eq!(odttf.len(), 2);
+    for (name, data) in parts(&embedded) {
+        if name.ends_with(".odttf") {
+            // Subsets: far smaller than the 24 MB fonts.
+            assert!(data.len() < 1_000_000, "{name}: {} bytes", data.len());
+            // Obfuscated: the sfnt tag is not in the clear.
+            assert_ne!(&data[..4], b"OTTO");
+        }
+    }
+    let types = part(&embedded, "[Content_Types].xml");
+    assert!(types.contains(
+        "<Default Extension=\"odttf\" ContentType=\"application/vnd.openxmlformats-officedocument.obfuscatedFont\"/>"
+    ));
+}
+
+#[test]
+fn xml_special_characters_appear_as_typed() {
+    let record = r#"
+form = "account"
+unit = "信息工程系 R&D <实验室>"
+[account]
+platform = "其他"
+platform_other = "A&B"
+name = "\"学生会\" & <新媒体>"
+id = "a<b>&c"
+interactive = false
+[principal]
+name = "张三"
+title = "主任&书记"
+mobile = "13800000000"
+email = "a&b@example.edu.cn"
+[admin]
+name = "李四"
+title = "干事"
+mobile = "13900000000"
+email = "lisi@example.edu.cn"
+"#;
+    let (_, layout) = layout_of_text("xml.toml", record, 2);
+    let bytes = docx(&layout, false);
+    let xml = part(&bytes, "word/document.xml");
+    // Escaped in the XML…
+    assert!(xml.contains("R&amp;D &lt;实验室&gt;"));
+    assert!(xml.contains("&quot;学生会&quot; &amp; &lt;新媒体&gt;"));
+    assert!(!xml.contains("R&D"));
+    // …and as typed once read back (the tokenizer rejects bad markup).
+    let doc = read_doc(&xml);
+    let text = doc.copies[0].concat();
+    for typed in [
+        "信息工程系 R&D <实验室>",
+        "\"学生会\" & <新媒体>",
+        "a<b>&c",
+        "主任&书记",
+        "a&b@example.edu.cn",
+        "A&B",
+    ] {
+        assert!(
+            squash(&text).contains(&squash(typed)),
+            "{typed:?} in {text:?}"
+        );
+    }
+    // The metadata too.
+    let core = part(&bytes, "docProps/core.xml");
+    assert!(core.contains("<dc:creator>信息工程系 R&amp;D &lt;实验室&gt;</dc:creator>"));
+    tokens(&core);
+}
+
+#[test]
+fn the_same_layout_gives_the_same_bytes() {
+    for path in records() {
+        let (_, layout) = layout_of(&path, 2);
+        assert_eq!(docx(&layout, false), docx(&layout, false));
+    }
+    let (_, layout) = layout_of(&root().join("examples/douyin.json"), 2);
+    assert_eq!(docx(&layout, true), docx(&layout, true));
+}
+
+#[test]
+fn package_parts_are_complete_and_dated_1980() {
+    let (_, layout) = layout_of(&root().join("examples/account.toml"), 2);
+    for embed in [false, true] {
+        let bytes = docx(&layout, embed);
+        let names: Vec<String> = parts(&bytes).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names[0], "[Content_Types].xml");
+        for want in [
+            "_rels/.rels",
+            "docProps/core.xml",
+            "docProps/app.xml",
+            "word/document.xml",
+            "word/_rels/document.xml.rels",
+            "word/styles.xml",
+            "word/settings.xml",
+            "word/fontTable.xml",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want}");
+        }
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
+        for i in 0..zip.len() {
+            let f = zip.by_index(i).expect("entry");
+            let t = f.last_modified().expect("a date");
+            assert_eq!(
+                (t.year(), t.month(), t.day()),
+                (1980, 1, 1),
+                "{:?}",
+                f.name()
+            );
+        }
+        // Every part is well-formed XML (except the fonts).
+        for (name, data) in parts(&bytes) {
+            if !name.ends_with(".odttf") {
+                tokens(std::str::from_utf8(&data).expect("UTF-8"));
+            }
+        }
+        // Every relationship target exists.
+        for rels in names.iter().filter(|n| n.ends_with(".rels")) {
+            let base = rels
+                .trim_end_matches(".rels")
+                .replace("_rels/", "")
+                .rsplit_once('/')
+                .map(|(d, _)| format!("{d}/"))
+                .unwrap_or_default();
+            let base = if rels == "_rels/.rels" {
+                String::new()
+            } else {
+                base
+            };
+            for tok in tokens(&part(&bytes, rels)) {
+                if let Tok::Open(n, a) = tok {
+                    if n == "Relationship" {
+                        let target = format!("{base}{}", a["Target"]);
+                        assert!(names.contains(&target), "{rels}: {target}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn document_dates_come_from_the_filing_only() {
+    let text = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
+    let (_, layout) = layout_of_text("a.toml", &text, 1);
+    assert!(!part(&docx(&layout, false), "docProps/core.xml").contains("dcterms:created"));
+    let filed = format!("filed_at = \"2026-03-01T09:30:00+08:00\"\n{text}");
+    let (_, layout) = layout_of_text("a.toml", &filed, 1);
+    let core = part(&docx(&layout, false), "docProps/core.xml");
+    assert!(core.contains(
+        "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2026-03-01T01:30:00Z</dcterms:created>"
+    ));
+    assert!(core.contains(
+        "<dcterms:modified xsi:type=\"dcterms:W3CDTF\">2026-03-01T01:30:00Z</dcterms:modified>"
+    ));
+}
+
+/// The document XML with a line per paragraph, run, row, cell and table, and
+/// content-control ids replaced, for a readable snapshot.
+fn readable(xml: &str) -> String {
+    let mut out = String::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find("w:id w:val=\"") {
+        let start = i + "w:id w:val=\"".len();
+        let end = rest[start..].find('"').expect("id end") + start;
+        out.push_str(&rest[..start]);
+        out.push_str("[id]");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    for tag in [
+        "<w:p>",
+        "<w:r>",
+        "<w:sdt>",
+        "<w:tr>",
+        "<w:tc>",
+        "<w:tbl>",
+        "</w:tbl>",
+        "<w:sectPr>",
+    ] {
+        out = out.replace(tag, &format!("\n{tag}"));
+    }
+    out
+}
+
+#[test]
+fn snapshot_of_the_document_xml() {
+    let (_, layout) = layout_of(&root().join("examples/douyin.json"), 2);
+    insta::assert_snapshot!(
+        "douyin_document_xml",
+        readable(&part(&docx(&layout, false), "word/document.xml"))
+    );
+}

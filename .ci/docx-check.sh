@@ -28,7 +28,7 @@ fi
 py=/usr/bin/python3 # Debian's, where python3-docx and python3-pypdf live
 
 cargo build --release --quiet
-bin=target/release/beian
+bin="${CARGO_TARGET_DIR:-target}/release/beian"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
@@ -78,7 +78,8 @@ PY
     size=$(pdfinfo "$pdf" | awk '/^Page size:/ {printf "%.0fx%.0f", $3, $5}')
     [ "$pages" = 2 ] || { echo "FAIL LibreOffice pages=$pages (want one per copy): $record"; fail=1; }
     [ "$size" = "595x842" ] || { echo "FAIL page size $size: $record"; fail=1; }
-    text=$(pdftotext "$pdf" - | tr -d ' \n\f\t')
+    # FORMS.md's □ are boxes: drop the checkbox glyphs as the texts drop □.
+    text=$(pdftotext "$pdf" - | tr -d ' \n\f\t' | sed 's/[☐☑]//g')
     while IFS= read -r want; do
       [ -z "$want" ] && continue
       case "$want" in 其他_*) continue ;; esac # filled in on records that choose 其他

@@ -299,10 +299,10 @@ impl FormSpec {
                 .flat_map(|c| c.paragraphs()),
         );
         for p in paras {
-            if let Some(style) = &p.style {
-                if !self.styles.contains_key(style) {
-                    return Err(format!("unknown style {style}"));
-                }
+            if let Some(style) = &p.style
+                && !self.styles.contains_key(style)
+            {
+                return Err(format!("unknown style {style}"));
             }
             parse_markup(&p.text)?;
         }
@@ -378,7 +378,11 @@ fn chinese_numeral(n: usize) -> String {
         20..=99 => format!(
             "{}十{}",
             DIGITS[n / 10],
-            if n % 10 == 0 { "" } else { DIGITS[n % 10] }
+            if n.is_multiple_of(10) {
+                ""
+            } else {
+                DIGITS[n % 10]
+            }
         ),
         _ => n.to_string(),
     }

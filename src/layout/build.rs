@@ -139,7 +139,7 @@ impl Builder<'_> {
                 fields.push((p.lines.len(), format!("{f}（{}）", self.spec.label(f))));
             }
         }
-        fields.sort_by(|a, b| b.0.cmp(&a.0));
+        fields.sort_by_key(|f| std::cmp::Reverse(f.0));
         fields.into_iter().map(|(_, f)| f).collect()
     }
 

@@ -36,6 +36,9 @@ pub const GROUP_TYPES: &[(&str, &[&str])] = &[
     ("其他", &["other", "其它"]),
 ];
 
+/// No cell holds more; longer text is rejected before layout tries to fit it.
+const MAX_CHARS: usize = 200;
+
 const TOP_KEYS: &[&str] = &[
     "form",
     "unit",
@@ -380,6 +383,13 @@ impl Checker {
             }
         };
         match value {
+            Some(v) if v.chars().count() > MAX_CHARS => {
+                self.report(
+                    &path,
+                    format!("太长（{} 个字）：任何一栏最多 {MAX_CHARS} 个字", v.chars().count()),
+                );
+                None
+            }
             Some(v) if !v.is_empty() => {
                 if self.printable(&path, &v) {
                     Some(v)

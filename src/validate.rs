@@ -386,7 +386,10 @@ impl Checker {
             Some(v) if v.chars().count() > MAX_CHARS => {
                 self.report(
                     &path,
-                    format!("太长（{} 个字）：任何一栏最多 {MAX_CHARS} 个字", v.chars().count()),
+                    format!(
+                        "太长（{} 个字）：任何一栏最多 {MAX_CHARS} 个字",
+                        v.chars().count()
+                    ),
                 );
                 None
             }

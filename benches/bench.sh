@@ -1,61 +1,71 @@
 #!/usr/bin/env bash
-# The benchmark: whole process, one record → its PDF (two copies), release build.
+# The benchmark: whole process, one record → its two-copy PDF, release build.
 #
-#   bash benches/bench.sh [RUNS]
+#   bash benches/bench.sh
 #
-# Prints the median wall time over RUNS runs (default 30), the peak RSS
-# (max over 5 runs, from /usr/bin/time -v) and the file size. Each run renders
-# into a fresh directory, so it always does the full job. Figures go to
-# BENCHMARKS.md by hand, with the machine they were taken on.
+# Uses hyperfine (apt-get install hyperfine) for wall time and GNU time
+# (apt-get install time) for peak RSS. Prints, for each example record:
+#   draft   `render --draft`: validate, lay out, render, write (no registry)
+#   filed   `render` of a record already filed (idempotent re-render: opens
+#           the registry, re-renders, checks hashes, rewrites the files)
+#   new     `render` of 20 different new records, one process each (files
+#           each: SQLite transaction with full sync, then the files)
+# and a batch: 50 records in one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-30}
+for tool in hyperfine /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install hyperfine time" >&2; exit 2; }
+done
 cargo build --release --quiet
-bin=target/release/beian
+bin=$PWD/target/release/beian
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export BEIAN_REGISTRY=$work/beian.db
 
-median_ms() { # command... → median wall time in ms over $runs runs
-  local times=()
-  for i in $(seq "$runs"); do
-    rm -rf "$work/o" && mkdir "$work/o"
-    local t0 t1
-    t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N)
-    times+=($(( (t1 - t0) / 1000 )))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m/1000}'
+median() { # hyperfine JSON → median of all runs, ms
+  python3 -c 'import json,sys,statistics; r=json.load(open(sys.argv[1]))["results"]; print("%.1f" % (1000*statistics.median([t for x in r for t in x["times"]])))' "$1"
 }
-
-peak_kb() {
-  local peak=0
-  for i in 1 2 3 4 5; do
-    rm -rf "$work/o" && mkdir "$work/o"
-    local kb
+peak_mb() { # command → max RSS over 5 runs, MB
+  local peak=0 kb
+  for _ in 1 2 3 4 5; do
     kb=$( { /usr/bin/time -v "$@" >/dev/null; } 2>&1 | awk -F': ' '/Maximum resident set size/ {print $2}')
     (( kb > peak )) && peak=$kb
   done
-  echo "$peak"
+  awk -v kb="$peak" 'BEGIN { printf "%.1f", kb / 1024 }'
 }
 
+printf '%-22s %-6s %10s %10s %9s\n' record mode "median ms" "peak MB" "PDF KB"
 for record in examples/account.toml examples/group.toml; do
-  cmd=("$bin" render --draft "$record" -o "$work/o")
-  "${cmd[@]}" >/dev/null 2>&1 || cmd=("$bin" render "$record" -o "$work/o")
-  ms=$(median_ms "${cmd[@]}")
-  kb=$(peak_kb "${cmd[@]}")
-  size=$(stat -c %s "$work"/o/*.pdf | head -1)
-  awk -v r="$record" -v ms="$ms" -v kb="$kb" -v size="$size" 'BEGIN {
-    printf "%-24s median %6s ms   peak RSS %6.1f MB   PDF %5.1f KB\n", r, ms, kb/1024, size/1024 }'
+  name=$(basename "$record" .toml)
+  hyperfine -N --warmup 3 --runs 40 --export-json "$work/d.json" \
+    "$bin render --draft $record -o $work/draft" >/dev/null
+  size=$(stat -c %s "$work/draft/$name.pdf")
+  printf '%-22s %-6s %10s %10s %9.1f\n' "$record" draft "$(median "$work/d.json")" \
+    "$(peak_mb "$bin" render --draft "$record" -o "$work/draft")" "$(awk -v s="$size" 'BEGIN{print s/1024}')"
+
+  "$bin" render "$record" -o "$work/filed" >/dev/null
+  hyperfine -N --warmup 3 --runs 40 --export-json "$work/f.json" \
+    "$bin render $record -o $work/filed" >/dev/null
+  pdf=$(ls -t "$work"/filed/*.pdf | head -1)
+  printf '%-22s %-6s %10s %10s %9.1f\n' "$record" filed "$(median "$work/f.json")" \
+    "$(peak_mb "$bin" render "$record" -o "$work/filed")" "$(awk -v s="$(stat -c %s "$pdf")" 'BEGIN{print s/1024}')"
 done
 
-# Many records in one process: the office's batch.
-batch=$work/batch
-mkdir -p "$batch"
-for i in $(seq -w 1 50); do
-  sed "s/^name = \"信息工程系学生会\"/name = \"信息工程系学生会$i\"/" examples/account.toml > "$batch/a$i.toml"
+mkdir -p "$work/new"
+for i in $(seq -w 1 20); do
+  sed "s/信息工程系学生会/信息工程系学生会$i/" examples/account.toml > "$work/new/r$i.toml"
 done
-rm -rf "$work/o" && mkdir "$work/o"
-t0=$(date +%s%N)
-"$bin" render --draft "$batch"/*.toml -o "$work/o" >/dev/null 2>&1 || "$bin" render "$batch"/*.toml -o "$work/o" >/dev/null
-t1=$(date +%s%N)
-awk -v ns=$((t1 - t0)) 'BEGIN {
-  printf "%-24s total %6.1f ms for 50 records (%.1f ms each)\n", "batch of 50", ns/1e6, ns/5e7 }'
+list=$(seq -s, -w 1 20)
+hyperfine -N --runs 1 -L i "$list" --export-json "$work/n.json" \
+  "$bin render $work/new/r{i}.toml -o $work/newout" >/dev/null
+printf '%-22s %-6s %10s\n' "20 new records" new "$(median "$work/n.json")"
+
+mkdir -p "$work/batch"
+for i in $(seq -w 1 50); do
+  sed "s/信息工程系学生会/学生会批量$i/" examples/account.toml > "$work/batch/a$i.toml"
+done
+hyperfine -N --runs 5 --export-json "$work/b.json" \
+  "$bin render --draft $(ls "$work"/batch/*.toml | tr '\n' ' ') -o $work/batchout" >/dev/null
+total=$(median "$work/b.json")
+printf '%-22s %-6s %10s ms total, %.1f ms per record\n' "50 records, 1 process" draft "$total" \
+  "$(awk -v t="$total" 'BEGIN{print t/50}')"

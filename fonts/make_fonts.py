@@ -4,8 +4,9 @@
 - Only glyphs the SC face maps from Unicode are kept: beian sets text glyph by
   glyph from the cmap, so the GSUB variants for Japanese, Korean and
   Traditional Chinese are never used.
-- Hints are removed: the forms are printed, and hints are a third of a CJK
-  glyph's bytes in every PDF that embeds it.
+- Hints are removed: the forms are printed, and hints cost bytes in every PDF
+  that embeds the glyphs (measured: the example form's PDF went from 68.3 KB
+  to 59.4 KB; the Regular file from 24.1 MB to 12.9 MB).
 
 Run: apt-get install fonts-noto-cjk && pip install fonttools && python3 make_fonts.py
 """

@@ -136,6 +136,16 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A value as quoted in a message: long ones cut short, so the message stays readable.
+pub fn abbreviate(value: &str) -> String {
+    const KEEP: usize = 24;
+    if value.chars().count() <= KEEP + 6 {
+        value.to_owned()
+    } else {
+        format!("{}……", value.chars().take(KEEP).collect::<String>())
+    }
+}
+
 /// The reason of an I/O error, in Chinese where it is a common one.
 fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;

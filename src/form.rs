@@ -291,18 +291,11 @@ impl FormSpec {
                 return Err(format!("missing style {required}"));
             }
         }
-        let paras = self.header.iter().chain(&self.footer).cloned().chain(
-            self.table
-                .rows
-                .iter()
-                .flat_map(|r| &r.cells)
-                .flat_map(|c| c.paragraphs()),
-        );
-        for p in paras {
-            if let Some(style) = &p.style {
-                if !self.styles.contains_key(style) {
-                    return Err(format!("unknown style {style}"));
-                }
+        for p in self.paragraphs() {
+            if let Some(style) = &p.style
+                && !self.styles.contains_key(style)
+            {
+                return Err(format!("unknown style {style}"));
             }
             parse_markup(&p.text)?;
         }
@@ -334,17 +327,25 @@ impl FormSpec {
         self.labels.get(path).map_or("", String::as_str)
     }
 
+    /// Every paragraph of the form: header, table cells in reading order, footer.
+    fn paragraphs(&self) -> impl Iterator<Item = ParaSpec> + '_ {
+        let cells = self
+            .table
+            .rows
+            .iter()
+            .flat_map(|r| &r.cells)
+            .flat_map(CellSpec::paragraphs);
+        self.header
+            .iter()
+            .cloned()
+            .chain(cells)
+            .chain(self.footer.iter().cloned())
+    }
+
     /// Every field a paragraph of the form shows.
     pub fn fields(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let paras = self.header.iter().cloned().chain(
-            self.table
-                .rows
-                .iter()
-                .flat_map(|r| &r.cells)
-                .flat_map(|c| c.paragraphs()),
-        );
-        for p in paras {
+        for p in self.paragraphs() {
             for inline in parse_markup(&p.text).unwrap_or_default() {
                 match inline {
                     Inline::Field(f) | Inline::Check { field: f, .. } => out.push(f),
@@ -378,7 +379,11 @@ fn chinese_numeral(n: usize) -> String {
         20..=99 => format!(
             "{}十{}",
             DIGITS[n / 10],
-            if n % 10 == 0 { "" } else { DIGITS[n % 10] }
+            if n.is_multiple_of(10) {
+                ""
+            } else {
+                DIGITS[n % 10]
+            }
         ),
         _ => n.to_string(),
     }
@@ -419,6 +424,27 @@ mod tests {
         );
         assert!(parse_markup("{oops").is_err());
         assert!(parse_markup("{Not A Field}").is_err());
+    }
+
+    #[test]
+    fn every_field_a_form_shows_is_a_record_field_with_a_label() {
+        use crate::record::{Node, Syntax};
+        for (kind, example) in [
+            (FormKind::Account, include_str!("../examples/account.toml")),
+            (FormKind::Group, include_str!("../examples/group.toml")),
+        ] {
+            let node = Node::parse(example, Syntax::Toml).expect("example parses");
+            let record = crate::validate::check(&node)
+                .record
+                .expect("example is valid");
+            let spec = FormSpec::get(kind);
+            let fields = spec.fields();
+            assert!(fields.len() > 15, "{fields:?}");
+            for f in fields {
+                assert!(record.field(&f).is_some(), "{kind:?}: unknown field {f}");
+                assert!(!spec.label(&f).is_empty(), "{kind:?}: no label for {f}");
+            }
+        }
     }
 
     #[test]

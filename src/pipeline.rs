@@ -12,6 +12,9 @@ use crate::render::docx::{self, DocxOptions};
 use crate::render::pdf::{self, PdfOptions};
 use crate::validate;
 
+/// A record is a page of text; anything much larger is not a record.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
 /// Where a record comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -59,18 +62,32 @@ impl Source {
         }
     }
 
-    /// Reads the text of the source.
+    /// Reads the text of the source (at most [`MAX_RECORD_BYTES`]).
     pub fn read(&self) -> Result<String, Error> {
-        let bytes = match self {
-            Source::File(p) => std::fs::read(p).map_err(|e| Error::io(p, "读取", e))?,
-            Source::Stdin => {
-                let mut buf = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut buf)
-                    .map_err(|e| Error::io("<标准输入>", "读取", e))?;
-                buf
-            }
+        let mut bytes = Vec::new();
+        let limit = MAX_RECORD_BYTES as u64 + 1;
+        match self {
+            Source::File(p) => std::fs::File::open(p)
+                .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+                .map_err(|e| Error::io(p, "读取", e))?,
+            Source::Stdin => std::io::stdin()
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io("<标准输入>", "读取", e))?,
         };
+        if bytes.len() > MAX_RECORD_BYTES {
+            return Err(Error::Rejected {
+                source: self.name(),
+                violations: vec![crate::error::Violation {
+                    path: String::new(),
+                    label: String::new(),
+                    message: format!(
+                        "文件太大（超过 {} KB）：一份记录只填一个帐号或一个群，通常不到 2 KB",
+                        MAX_RECORD_BYTES / 1024
+                    ),
+                }],
+            });
+        }
         String::from_utf8(bytes).map_err(|_| Error::Rejected {
             source: self.name(),
             violations: vec![crate::error::Violation {
@@ -176,7 +193,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.sync_data()?;
         std::fs::rename(&tmp, path)
     })();
     result.map_err(|e| {

@@ -36,6 +36,9 @@ pub const GROUP_TYPES: &[(&str, &[&str])] = &[
     ("其他", &["other", "其它"]),
 ];
 
+/// No cell holds more; longer text is rejected before layout tries to fit it.
+const MAX_CHARS: usize = 200;
+
 const TOP_KEYS: &[&str] = &[
     "form",
     "unit",
@@ -136,10 +139,10 @@ impl Checker {
         }
         let unit = self.text(top, "", "unit", true);
         let serial = self.text(top, "", "serial", false);
-        if let Some(s) = &serial {
-            if let Err(why) = check_serial(s) {
-                self.report("serial", format!("「{s}」{why}"));
-            }
+        if let Some(s) = &serial
+            && let Err(why) = check_serial(s)
+        {
+            self.report("serial", format!("「{s}」{why}"));
         }
         let uuid =
             self.text(top, "", "uuid", false)
@@ -259,17 +262,15 @@ impl Checker {
         let kind_other = self.other_text(t, s, "type_other", kind.as_deref(), "type");
         let name = self.text(t, s, "name", true);
         let mut number = self.text(t, s, "number", false);
-        if kind.as_deref() == Some("QQ群") {
-            if let Some(n) = &number {
-                let digits = normalize_digits(n);
-                if digits.len() < 5
-                    || digits.len() > 12
-                    || !digits.chars().all(|c| c.is_ascii_digit())
-                {
-                    self.report("group.number", format!("「{n}」不是QQ群号（5到12位数字）"));
-                } else {
-                    number = Some(digits);
-                }
+        if kind.as_deref() == Some("QQ群")
+            && let Some(n) = &number
+        {
+            let digits = normalize_digits(n);
+            if digits.len() < 5 || digits.len() > 12 || !digits.chars().all(|c| c.is_ascii_digit())
+            {
+                self.report("group.number", format!("「{n}」不是QQ群号（5到12位数字）"));
+            } else {
+                number = Some(digits);
             }
         }
         let verified = self.boolean(t, s, "verified", false);
@@ -382,6 +383,16 @@ impl Checker {
             }
         };
         match value {
+            Some(v) if v.chars().count() > MAX_CHARS => {
+                self.report(
+                    &path,
+                    format!(
+                        "太长（{} 个字）：任何一栏最多 {MAX_CHARS} 个字",
+                        v.chars().count()
+                    ),
+                );
+                None
+            }
             Some(v) if !v.is_empty() => {
                 if self.printable(&path, &v) {
                     Some(v)

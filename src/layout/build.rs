@@ -139,7 +139,7 @@ impl Builder<'_> {
                 fields.push((p.lines.len(), format!("{f}（{}）", self.spec.label(f))));
             }
         }
-        fields.sort_by(|a, b| b.0.cmp(&a.0));
+        fields.sort_by_key(|f| std::cmp::Reverse(f.0));
         fields.into_iter().map(|(_, f)| f).collect()
     }
 
@@ -429,7 +429,8 @@ impl Builder<'_> {
         self.violations.push(Violation {
             label: self.spec.label(&field).to_owned(),
             message: format!(
-                "「{value}」太长，表格中这一栏放不下：最多约 {lo} 个字（现有 {} 个），请使用简称",
+                "「{}」太长，表格中这一栏放不下：最多约 {lo} 个字（现有 {} 个），请使用简称",
+                crate::error::abbreviate(&value),
                 chars.len()
             ),
             path: field,

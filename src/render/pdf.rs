@@ -11,6 +11,7 @@ use krilla::Document;
 use krilla::SerializeSettings;
 use krilla::configure::{Archival, ConfigurationBuilder};
 use krilla::geom::{PathBuilder, Point};
+use krilla::graphic::Graphic;
 use krilla::metadata::{DateTime, Metadata};
 use krilla::page::PageSettings;
 use krilla::paint::{LineCap, LineJoin, Stroke};
@@ -80,24 +81,32 @@ pub fn render(layout: &Layout, options: &PdfOptions) -> Result<Vec<u8>, PdfError
     let mut document = Document::new_with(settings);
     let mut fonts = FontCache::default();
 
+    // What every copy shares (all but its mark) is drawn once, as a form
+    // XObject, and placed on each page: a second copy costs only its mark.
+    let shared = shared_blocks(layout);
+    let mut graphic: Option<Graphic> = None;
     for page in &layout.pages {
         let Some(settings) = PageSettings::from_wh(page.width, page.height) else {
             return Err(PdfError::Export("bad page size".into()));
         };
         let mut pdf_page = document.start_page_with(settings);
         let mut surface = pdf_page.surface();
-        for block in &page.blocks {
-            match block {
-                Block::Para(p) => draw_para(&mut surface, p, &mut fonts)?,
-                Block::Table(t) => {
-                    draw_grid(&mut surface, t);
-                    for cell in t.cells() {
-                        for p in &cell.paras {
-                            draw_para(&mut surface, p, &mut fonts)?;
-                        }
-                    }
+        if shared.iter().any(|s| *s) {
+            if graphic.is_none() {
+                let mut builder = surface.stream_builder();
+                let mut inner = builder.surface();
+                for (block, _) in page.blocks.iter().zip(&shared).filter(|(_, s)| **s) {
+                    draw_block(&mut inner, block, &mut fonts)?;
                 }
+                inner.finish();
+                graphic = Some(Graphic::new(builder.finish(), false));
             }
+            if let Some(g) = &graphic {
+                surface.draw_graphic(g.clone());
+            }
+        }
+        for (block, _) in page.blocks.iter().zip(&shared).filter(|(_, s)| !**s) {
+            draw_block(&mut surface, block, &mut fonts)?;
         }
         surface.finish();
         pdf_page.finish();
@@ -107,6 +116,39 @@ pub fn render(layout: &Layout, options: &PdfOptions) -> Result<Vec<u8>, PdfError
     document
         .finish()
         .map_err(|e| PdfError::Export(format!("{e:?}")))
+}
+
+/// Which blocks (by index) are the same on every page; none for one page.
+fn shared_blocks(layout: &Layout) -> Vec<bool> {
+    let Some(first) = layout.pages.first() else {
+        return Vec::new();
+    };
+    if layout.pages.len() < 2
+        || layout
+            .pages
+            .iter()
+            .any(|p| p.blocks.len() != first.blocks.len())
+    {
+        return vec![false; first.blocks.len()];
+    }
+    (0..first.blocks.len())
+        .map(|i| layout.pages.iter().all(|p| p.blocks[i] == first.blocks[i]))
+        .collect()
+}
+
+fn draw_block(surface: &mut Surface, block: &Block, fonts: &mut FontCache) -> Result<(), PdfError> {
+    match block {
+        Block::Para(p) => draw_para(surface, p, fonts),
+        Block::Table(t) => {
+            draw_grid(surface, t);
+            for cell in t.cells() {
+                for p in &cell.paras {
+                    draw_para(surface, p, fonts)?;
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 fn metadata(layout: &Layout) -> Metadata {

@@ -82,10 +82,10 @@ fn forms_texts_fixture_matches_forms_md() {
         let to = md.find(end).expect("section end");
         let mut quoted: Vec<String> = Vec::new();
         for piece in md[from..to].split('「').skip(1) {
-            if let Some((q, _)) = piece.split_once('」') {
-                if !quoted.iter().any(|x| x == q) {
-                    quoted.push(q.to_owned());
-                }
+            if let Some((q, _)) = piece.split_once('」')
+                && !quoted.iter().any(|x| x == q)
+            {
+                quoted.push(q.to_owned());
             }
         }
         let listed: Vec<String> = table[form]

@@ -378,3 +378,25 @@ fn a_killed_render_leaves_no_damage() {
     );
     assert_eq!(names.iter().filter(|n| n.ends_with(".pdf")).count(), 12);
 }
+
+/// The filed record `<serial>.toml` alone reproduces the filed PDF, without
+/// the registry: it is a self-contained source.
+#[test]
+fn the_filed_record_alone_regenerates_the_same_pdf() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/group.toml"]).code, 0);
+    let serial = format!("QUN-{}-0001", year());
+    let filed = office.out().join(format!("{serial}.toml"));
+    let again = office.path().join("again");
+    let run = beian(&[
+        "render",
+        "--draft",
+        filed.to_str().expect("utf-8"),
+        "-o",
+        again.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let original = std::fs::read(office.out().join(format!("{serial}.pdf"))).expect("filed pdf");
+    let rebuilt = std::fs::read(again.join(format!("{serial}.pdf"))).expect("draft pdf");
+    assert!(original == rebuilt);
+}

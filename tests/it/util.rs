@@ -80,62 +80,104 @@ pub fn listing(dir: &Path) -> Vec<String> {
 
 /// The text of every page of a PDF, page by page, in pure Rust: glyph codes
 /// of each text-showing operator mapped through the font's ToUnicode CMap
-/// (what pdftotext does, minus the geometry), a line break per text object.
+/// (what pdftotext does, minus the geometry), a line break per text object,
+/// following form XObjects (`Do`) where the copies share their content.
 pub fn pdf_pages_text(bytes: &[u8]) -> Vec<String> {
-    use lopdf::content::Content;
-    use lopdf::{Document, Object};
-    let doc = Document::load_mem(bytes).expect("parse pdf");
-    let mut pages = Vec::new();
-    for (_, page_id) in doc.get_pages() {
-        let mut cmaps = std::collections::HashMap::new();
-        for (name, font) in doc.get_page_fonts(page_id).expect("fonts") {
-            let Ok(to_unicode) = font.get_deref(b"ToUnicode", &doc) else {
+    let doc = lopdf::Document::load_mem(bytes).expect("parse pdf");
+    doc.get_pages()
+        .values()
+        .map(|&page_id| {
+            let page = doc.get_dictionary(page_id).expect("page");
+            let resources = page
+                .get_deref(b"Resources", &doc)
+                .and_then(|r| r.as_dict())
+                .expect("page resources");
+            let content = doc.get_page_content(page_id).expect("content");
+            let mut text = String::new();
+            extract(&doc, &content, resources, &mut text);
+            text
+        })
+        .collect()
+}
+
+type CMap = std::collections::HashMap<u16, String>;
+
+fn extract(
+    doc: &lopdf::Document,
+    content: &[u8],
+    resources: &lopdf::Dictionary,
+    text: &mut String,
+) {
+    use lopdf::Object;
+    let sub = |key: &[u8]| resources.get_deref(key, doc).and_then(|d| d.as_dict()).ok();
+    let mut cmaps: std::collections::HashMap<Vec<u8>, CMap> = std::collections::HashMap::new();
+    if let Some(fonts) = sub(b"Font") {
+        for (name, font) in fonts.iter() {
+            let font = doc
+                .dereference(font)
+                .expect("font")
+                .1
+                .as_dict()
+                .expect("font dict");
+            let Ok(to_unicode) = font.get_deref(b"ToUnicode", doc) else {
                 continue;
             };
             let stream = to_unicode.as_stream().expect("ToUnicode stream");
             let data = stream
                 .decompressed_content()
                 .unwrap_or_else(|_| stream.content.clone());
-            cmaps.insert(name, parse_to_unicode(&String::from_utf8_lossy(&data)));
+            cmaps.insert(
+                name.clone(),
+                parse_to_unicode(&String::from_utf8_lossy(&data)),
+            );
         }
-        let content =
-            Content::decode(&doc.get_page_content(page_id).expect("content")).expect("decode");
-        let mut text = String::new();
-        let mut font: Option<&std::collections::HashMap<u16, String>> = None;
-        for op in &content.operations {
-            let show =
-                |out: &mut String,
-                 o: &Object,
-                 cmap: Option<&std::collections::HashMap<u16, String>>| {
-                    if let (Object::String(b, _), Some(cmap)) = (o, cmap) {
-                        for pair in b.chunks(2) {
-                            let code = u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]);
-                            out.push_str(cmap.get(&code).map_or("\u{FFFD}", String::as_str));
-                        }
-                    }
-                };
-            match op.operator.as_str() {
-                "Tf" => {
-                    let name = op.operands[0].as_name().expect("font name").to_vec();
-                    font = cmaps.get(&name);
-                }
-                "Tj" | "'" | "\"" => {
-                    if let Some(o) = op.operands.last() {
-                        show(&mut text, o, font);
-                    }
-                }
-                "TJ" => {
-                    for o in op.operands[0].as_array().expect("TJ array") {
-                        show(&mut text, o, font);
-                    }
-                }
-                "BT" => text.push('\n'),
-                _ => {}
+    }
+    let ops = lopdf::content::Content::decode(content).expect("decode content");
+    let mut font: Option<&CMap> = None;
+    let show = |out: &mut String, o: &Object, cmap: Option<&CMap>| {
+        if let (Object::String(b, _), Some(cmap)) = (o, cmap) {
+            for pair in b.chunks(2) {
+                let code = u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]);
+                out.push_str(cmap.get(&code).map_or("\u{FFFD}", String::as_str));
             }
         }
-        pages.push(text);
+    };
+    for op in &ops.operations {
+        match op.operator.as_str() {
+            "Tf" => font = cmaps.get(op.operands[0].as_name().expect("font name")),
+            "Tj" | "'" | "\"" => {
+                if let Some(o) = op.operands.last() {
+                    show(text, o, font);
+                }
+            }
+            "TJ" => {
+                for o in op.operands[0].as_array().expect("TJ array") {
+                    show(text, o, font);
+                }
+            }
+            "BT" => text.push('\n'),
+            "Do" => {
+                let name = op.operands[0].as_name().expect("xobject name");
+                let Some(xobjects) = sub(b"XObject") else {
+                    continue;
+                };
+                let stream = xobjects
+                    .get_deref(name, doc)
+                    .and_then(|x| x.as_stream())
+                    .expect("form xobject");
+                let inner = stream
+                    .decompressed_content()
+                    .unwrap_or_else(|_| stream.content.clone());
+                let own = stream
+                    .dict
+                    .get_deref(b"Resources", doc)
+                    .and_then(|r| r.as_dict())
+                    .unwrap_or(resources);
+                extract(doc, &inner, own, text);
+            }
+            _ => {}
+        }
     }
-    pages
 }
 
 /// The bfchar and bfrange entries of a ToUnicode CMap.

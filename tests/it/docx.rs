@@ -621,11 +621,11 @@ fn package_parts_are_complete_and_dated_1980() {
                 base
             };
             for tok in tokens(&part(&bytes, rels)) {
-                if let Tok::Open(n, a) = tok {
-                    if n == "Relationship" {
-                        let target = format!("{base}{}", a["Target"]);
-                        assert!(names.contains(&target), "{rels}: {target}");
-                    }
+                if let Tok::Open(n, a) = tok
+                    && n == "Relationship"
+                {
+                    let target = format!("{base}{}", a["Target"]);
+                    assert!(names.contains(&target), "{rels}: {target}");
                 }
             }
         }

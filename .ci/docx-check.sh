@@ -161,6 +161,25 @@ for record in examples/account.toml examples/group.toml examples/douyin.json; do
     fi
   done
 done
+# Several forms open at once: LibreOffice keeps one embedded font per name for
+# the session, so each document's subsets carry their own tagged name. Converted
+# together, each must look exactly as converted alone.
+mkdir -p "$work/emb/together"
+cp "$work"/emb/*/embedded/*.docx "$work/emb/together/"
+convert nofont-together "$work/emb/together/lo" "$work"/emb/together/*.docx \
+  || { echo "FAIL LibreOffice conversion of the three together"; fail=1; }
+for record in examples/account.toml examples/group.toml examples/douyin.json; do
+  name=$(basename "$record")
+  alone=$(ls "$work/emb/$name/embedded/lo/"*.pdf)
+  together="$work/emb/together/lo/$(basename "$alone")"
+  pdftoppm -r 50 -gray "$alone" "$work/alone-$name"
+  pdftoppm -r 50 -gray "$together" "$work/together-$name"
+  for page in "$work/alone-$name"-*.pgm; do
+    cmp -s "$page" "${page/alone-/together-}" \
+      || { echo "FAIL $name converted with other forms differs from alone: $(basename "$page")"; fail=1; }
+  done
+done
+echo "three forms converted in one LibreOffice session render as each alone"
 unset FONTCONFIG_FILE
-echo "checked embedded fonts of 3 examples with LibreOffice, pdffonts and pypdf"
+echo "checked embedded fonts of 3 examples with LibreOffice, pdffonts, pypdf and pdftoppm"
 exit $fail

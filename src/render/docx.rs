@@ -106,15 +106,15 @@ impl std::error::Error for DocxError {}
 
 /// Writes a layout as a DOCX: one Word table per layout page (copy).
 pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxError> {
+    let tag = options.embed_fonts.then(|| subset_tag(layout));
     let mut body = Body {
-        embed: options.embed_fonts,
+        tag: tag.clone(),
         ..Body::default()
     };
     let document = body.document(layout);
-    let embedded = if options.embed_fonts {
-        embed(&body.used)?
-    } else {
-        Vec::new()
+    let embedded = match &tag {
+        Some(tag) => embed(&body.used, tag)?,
+        None => Vec::new(),
     };
     let office = body.office.clone();
     let defaults = body.first_style.take().unwrap_or_else(|| RunStyle {
@@ -141,7 +141,7 @@ pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxErr
         ),
         (
             "word/fontTable.xml".into(),
-            font_table(&office, &body.used, &embedded)?.into(),
+            font_table(&office, &body.used, &embedded, tag.as_deref())?.into(),
         ),
     ];
     if !embedded.is_empty() {
@@ -304,8 +304,9 @@ const NBSP_EM: f32 = 0.25;
 #[derive(Default)]
 struct Body {
     xml: Option<Xml>,
-    /// Runs name the shipped (embedded) fonts rather than the office fonts.
-    embed: bool,
+    /// Embedding fonts: runs name the shipped fonts, as tagged for this
+    /// document's subsets, rather than the office fonts.
+    tag: Option<String>,
     /// Next content-control id.
     next_id: u32,
     /// Office font names in order of first use.
@@ -449,9 +450,9 @@ impl Body {
 
     fn para(&mut self, p: &Para, place: ParaPlace) {
         self.note_font(&p.font);
-        let style = RunStyle::of(p, self.embed);
+        let style = RunStyle::of(p, self.tag.as_deref());
         if self.first_style.is_none() {
-            self.first_style = Some(RunStyle::of(p, self.embed));
+            self.first_style = Some(RunStyle::of(p, self.tag.as_deref()));
         }
         let x = self.x();
         x.open("w:p", &[]);
@@ -769,10 +770,10 @@ enum RunKind {
 
 impl RunStyle {
     /// The paragraph's font: the office font (Latin in Times New Roman), or
-    /// with embedded fonts the shipped font for all text, as in the PDF.
-    fn of(p: &Para, embed: bool) -> RunStyle {
-        let (latin, east_asia) = if embed {
-            let family = shipped_family(&p.font.file);
+    /// with embedded fonts (`tag`) the shipped font for all text, as in the PDF.
+    fn of(p: &Para, tag: Option<&str>) -> RunStyle {
+        let (latin, east_asia) = if let Some(tag) = tag {
+            let family = tagged(&shipped_family(&p.font.file), tag);
             (family.clone(), family)
         } else if p.font.office.is_empty() {
             (LATIN_FONT.to_owned(), "宋体".to_owned())
@@ -1052,12 +1053,16 @@ fn office_info(name: &str) -> FontInfo {
 
 /// The font table's description of a shipped font, from its own tables;
 /// `alt` names the office font to locate where it is missing.
-fn shipped_info(file: &str, alt: Option<String>) -> Result<FontInfo, DocxError> {
+fn shipped_info(file: &str, alt: Option<String>, tag: Option<&str>) -> Result<FontInfo, DocxError> {
     let face =
         fonts::face(file).ok_or_else(|| DocxError::Font(format!("{file} is not shipped")))?;
     let font =
         skrifa::FontRef::new(face.data).map_err(|e| DocxError::Font(format!("{file}: {e}")))?;
     let name = family_name(&font).unwrap_or_else(|| file.to_owned());
+    let name = match tag {
+        Some(tag) => tagged(&name, tag),
+        None => name,
+    };
     let os2 = font.os2().ok();
     let panose = os2
         .as_ref()
@@ -1141,6 +1146,7 @@ fn font_table(
     office: &[String],
     used: &BTreeMap<String, Used>,
     embedded: &[Embedded],
+    tag: Option<&str>,
 ) -> Result<String, DocxError> {
     let mut infos: Vec<FontInfo> = office.iter().map(|o| office_info(o)).collect();
     infos.push(latin_info());
@@ -1151,8 +1157,8 @@ fn font_table(
     for (file, u) in files {
         // Embedded, the shipped font is what runs name: the office font is
         // its alternative where the embedded font cannot be used.
-        let alt = (!embedded.is_empty()).then(|| u.office.clone());
-        let info = shipped_info(file, alt)?;
+        let alt = tag.map(|_| u.office.clone());
+        let info = shipped_info(file, alt, tag)?;
         if !infos.iter().any(|i| i.name == info.name) {
             infos.push(info);
         }
@@ -1228,12 +1234,13 @@ fn font_rels(embedded: &[Embedded]) -> String {
 }
 
 /// Subsets and obfuscates each shipped font used.
-fn embed(used: &BTreeMap<String, Used>) -> Result<Vec<Embedded>, DocxError> {
+fn embed(used: &BTreeMap<String, Used>, tag: &str) -> Result<Vec<Embedded>, DocxError> {
     let mut out: Vec<Embedded> = Vec::new();
     for (n, (file, u)) in used.iter().enumerate() {
         let face =
             fonts::face(file).ok_or_else(|| DocxError::Font(format!("{file} is not shipped")))?;
-        let family = shipped_family(file);
+        let original = shipped_family(file);
+        let family = tagged(&original, tag);
         // One regular and one bold face per family in the font table.
         if out.iter().any(|e| e.family == family && e.bold == u.bold) {
             continue;
@@ -1245,7 +1252,9 @@ fn embed(used: &BTreeMap<String, Used>) -> Result<Vec<Embedded>, DocxError> {
             wanted.extend('0'..='9');
         }
         let key = font_key(format!("{file}\n{}", wanted.iter().collect::<String>()).as_bytes());
-        let data = obfuscate(subset(face, &wanted)?, &key)?;
+        let font = renamed(&subset(face, &wanted)?, &original, &family, tag)
+            .ok_or_else(|| DocxError::Font(format!("{file}: cannot rename the subset")))?;
+        let data = obfuscate(font, &key)?;
         out.push(Embedded {
             family,
             bold: u.bold,
@@ -1256,6 +1265,172 @@ fn embed(used: &BTreeMap<String, Used>) -> Result<Vec<Embedded>, DocxError> {
         });
     }
     Ok(out)
+}
+
+/// Six capital letters naming this document's subsets, from its text: as a
+/// PDF tags its subset fonts (`ABCDEF+Font`), so that two documents' subsets
+/// are two fonts. (LibreOffice keeps the first embedded font of a name for
+/// the whole session: a second form open at the same time would otherwise be
+/// drawn with the first one's glyphs, its other characters missing.)
+fn subset_tag(layout: &Layout) -> String {
+    let mut text = String::new();
+    for page in &layout.pages {
+        for p in page.paras() {
+            text.push_str(&p.font.file);
+            text.push('\u{0}');
+            text.push_str(&p.plain_text());
+            text.push('\n');
+        }
+    }
+    let key = font_key(text.as_bytes());
+    key.bytes()
+        .filter(u8::is_ascii_hexdigit)
+        .take(6)
+        .map(|b| char::from(b'A' + (b % 26)))
+        .collect()
+}
+
+/// A family name with a subset tag: `Noto Serif CJK SC ABCDEF`.
+fn tagged(family: &str, tag: &str) -> String {
+    format!("{family} {tag}")
+}
+
+/// The font with its `name` table saying it is the tagged family: family
+/// and full names, unique id and PostScript name (`ABCDEF+…`). Copyright,
+/// licence and the other names are kept; Macintosh-platform names (not
+/// UTF-16) are dropped. `None` if the font or its `name` table is malformed.
+fn renamed(font: &[u8], old: &str, new: &str, tag: &str) -> Option<Vec<u8>> {
+    let (version, tables) = sfnt_tables(font)?;
+    let mut tables: Vec<([u8; 4], Vec<u8>)> =
+        tables.into_iter().map(|(t, d)| (t, d.to_vec())).collect();
+    let name = tables.iter_mut().find(|(t, _)| t == b"name")?;
+    name.1 = rename_table(&name.1, old, new, tag)?;
+    sfnt_build(version, tables)
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// An OpenType table: its tag and its bytes.
+type SfntTable<'a> = ([u8; 4], &'a [u8]);
+
+/// The sfnt version and the tables of an OpenType font, in directory order.
+fn sfnt_tables(font: &[u8]) -> Option<(u32, Vec<SfntTable<'_>>)> {
+    let version = be32(font, 0)?;
+    let count = usize::from(be16(font, 4)?);
+    let mut tables = Vec::with_capacity(count);
+    for i in 0..count {
+        let rec = 12 + 16 * i;
+        let tag: [u8; 4] = font.get(rec..rec + 4)?.try_into().ok()?;
+        let offset = usize::try_from(be32(font, rec + 8)?).ok()?;
+        let length = usize::try_from(be32(font, rec + 12)?).ok()?;
+        tables.push((tag, font.get(offset..offset.checked_add(length)?)?));
+    }
+    Some((version, tables))
+}
+
+fn sfnt_checksum(data: &[u8]) -> u32 {
+    data.chunks(4).fold(0u32, |sum, c| {
+        let mut w = [0u8; 4];
+        w[..c.len()].copy_from_slice(c);
+        sum.wrapping_add(u32::from_be_bytes(w))
+    })
+}
+
+/// An OpenType font from its tables: directory sorted by tag, tables 4-byte
+/// aligned, checksums and `head.checkSumAdjustment` computed.
+fn sfnt_build(version: u32, mut tables: Vec<([u8; 4], Vec<u8>)>) -> Option<Vec<u8>> {
+    tables.sort_by_key(|t| t.0);
+    let count = u16::try_from(tables.len()).ok()?;
+    let log2 = 15 - count.max(1).leading_zeros() as u16;
+    let search_range = 16u16.checked_shl(u32::from(log2))?;
+    let mut out = Vec::new();
+    out.extend(version.to_be_bytes());
+    let range_shift = count.checked_mul(16)?.checked_sub(search_range)?;
+    for v in [count, search_range, log2, range_shift] {
+        out.extend(v.to_be_bytes());
+    }
+    let mut offset = 12 + 16 * tables.len();
+    let mut head_at = None;
+    for (tag, data) in &mut tables {
+        if tag == b"head" {
+            // checkSumAdjustment is zero while checksums are computed.
+            data.get_mut(8..12)?.fill(0);
+            head_at = Some(offset);
+        }
+        out.extend(*tag);
+        out.extend(sfnt_checksum(data).to_be_bytes());
+        out.extend(u32::try_from(offset).ok()?.to_be_bytes());
+        out.extend(u32::try_from(data.len()).ok()?.to_be_bytes());
+        offset += data.len().div_ceil(4) * 4;
+    }
+    for (_, data) in &tables {
+        out.extend(data);
+        out.resize(out.len().div_ceil(4) * 4, 0);
+    }
+    let adjustment = 0xB1B0_AFBAu32.wrapping_sub(sfnt_checksum(&out));
+    let at = head_at? + 8;
+    out.get_mut(at..at + 4)?
+        .copy_from_slice(&adjustment.to_be_bytes());
+    Some(out)
+}
+
+/// A `name` table (format 0) with the family renamed, see [`renamed`].
+fn rename_table(name: &[u8], old: &str, new: &str, tag: &str) -> Option<Vec<u8>> {
+    let count = usize::from(be16(name, 2)?);
+    let storage = usize::from(be16(name, 4)?);
+    let mut records: Vec<([u16; 4], String)> = Vec::new();
+    for i in 0..count {
+        let rec = 6 + 12 * i;
+        let ids = [
+            be16(name, rec)?,
+            be16(name, rec + 2)?,
+            be16(name, rec + 4)?,
+            be16(name, rec + 6)?,
+        ];
+        if ids[0] != 0 && ids[0] != 3 {
+            continue; // not UTF-16BE
+        }
+        let len = usize::from(be16(name, rec + 8)?);
+        let at = storage + usize::from(be16(name, rec + 10)?);
+        let units: Vec<u16> = name
+            .get(at..at + len)?
+            .chunks_exact(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect();
+        let text = String::from_utf16(&units).ok()?;
+        let text = match ids[3] {
+            1 | 16 | 21 => new.to_owned(),
+            4 | 18 => text.replacen(old, new, 1),
+            3 => format!("{tag};{text}"),
+            6 => format!("{tag}+{text}"),
+            _ => text,
+        };
+        records.push((ids, text));
+    }
+    records.sort();
+    let count = u16::try_from(records.len()).ok()?;
+    let mut out = Vec::new();
+    let mut strings: Vec<u8> = Vec::new();
+    out.extend(0u16.to_be_bytes());
+    out.extend(count.to_be_bytes());
+    out.extend(count.checked_mul(12)?.checked_add(6)?.to_be_bytes());
+    for (ids, text) in &records {
+        let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for v in ids {
+            out.extend(v.to_be_bytes());
+        }
+        out.extend(u16::try_from(bytes.len()).ok()?.to_be_bytes());
+        out.extend(u16::try_from(strings.len()).ok()?.to_be_bytes());
+        strings.extend(bytes);
+    }
+    out.extend(strings);
+    Some(out)
 }
 
 /// The face subset to the glyphs of `chars`, keeping a Unicode cmap.
@@ -1507,7 +1682,7 @@ mod tests {
 
     fn document(embed: bool) -> String {
         let mut body = Body {
-            embed,
+            tag: embed.then(|| "ABCDEF".to_owned()),
             ..Body::default()
         };
         body.document(&layout(2))
@@ -1576,6 +1751,66 @@ mod tests {
         }
         assert!(cmap.map('中').is_none());
         assert_eq!(family_name(&font).as_deref(), Some("Noto Serif CJK SC"));
+    }
+
+    #[test]
+    fn a_renamed_subset_is_a_sound_font_of_the_tagged_family() {
+        let face = fonts::face("NotoSerifCJKsc-Bold.otf").expect("face");
+        let chars: BTreeSet<char> = "安徽商贸".chars().collect();
+        let data = subset(face, &chars).expect("subset");
+        let font = renamed(
+            &data,
+            "Noto Serif CJK SC",
+            "Noto Serif CJK SC QWERTY",
+            "QWERTY",
+        )
+        .expect("renamed");
+        // The whole font sums to the magic number once head is adjusted.
+        assert_eq!(sfnt_checksum(&font), 0xB1B0_AFBA);
+        // Each table's checksum is right.
+        let (_, tables) = sfnt_tables(&font).expect("tables");
+        for (i, (tag, data)) in tables.iter().enumerate() {
+            let stored = be32(&font, 12 + 16 * i + 4).expect("checksum");
+            if tag != b"head" {
+                assert_eq!(
+                    stored,
+                    sfnt_checksum(data),
+                    "{}",
+                    String::from_utf8_lossy(tag)
+                );
+            }
+        }
+        let f = skrifa::FontRef::new(&font).expect("parses");
+        assert_eq!(family_name(&f).as_deref(), Some("Noto Serif CJK SC QWERTY"));
+        let name = |id: StringId| {
+            f.localized_strings(id)
+                .english_or_first()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(name(StringId::FULL_NAME), "Noto Serif CJK SC QWERTY Bold");
+        assert_eq!(
+            name(StringId::POSTSCRIPT_NAME),
+            "QWERTY+NotoSerifCJKsc-Bold"
+        );
+        assert!(name(StringId::COPYRIGHT_NOTICE).contains("Adobe"));
+        assert!(name(StringId::LICENSE_DESCRIPTION).contains("Open Font License"));
+        // No other name of the family is left (e.g. a Chinese-locale one).
+        for s in f.localized_strings(StringId::FAMILY_NAME) {
+            assert_eq!(s.to_string(), "Noto Serif CJK SC QWERTY");
+        }
+        for c in chars {
+            assert!(f.charmap().map(c).is_some(), "{c}");
+        }
+    }
+
+    #[test]
+    fn subset_tags_are_six_capitals_that_follow_the_text() {
+        let a = subset_tag(&layout(2));
+        assert_eq!(a.len(), 6);
+        assert!(a.chars().all(|c| c.is_ascii_uppercase()));
+        assert_eq!(a, subset_tag(&layout(2)));
+        assert_ne!(a, subset_tag(&layout(1)));
     }
 
     #[test]
@@ -1779,13 +2014,14 @@ mod tests {
             )
         })
         .collect();
-        let embedded = embed(&used).expect("embed");
-        let xml = font_table(&["宋体".into()], &used, &embedded).expect("font table");
+        let embedded = embed(&used, "ABCDEF").expect("embed");
+        let xml =
+            font_table(&["宋体".into()], &used, &embedded, Some("ABCDEF")).expect("font table");
         let noto = xml
             .split("<w:font w:name=")
-            .find(|f| f.starts_with("\"Noto Serif CJK SC\">"))
+            .find(|f| f.starts_with("\"Noto Serif CJK SC ABCDEF\">"))
             .expect("Noto entry")
-            .replacen("\"Noto Serif CJK SC\">", "<w:font>", 1);
+            .replacen("\"Noto Serif CJK SC ABCDEF\">", "<w:font>", 1);
         in_schema_order(
             &noto,
             "w:font",

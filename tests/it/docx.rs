@@ -484,12 +484,21 @@ fn runs_name_the_office_font_or_the_embedded_one() {
 
     let embedded = docx(&layout, true);
     let doc = read_doc(&part(&embedded, "word/document.xml"));
-    let want: BTreeSet<String> = ["Noto Serif CJK SC", "Segoe UI Symbol"]
-        .map(String::from)
-        .into();
-    assert_eq!(doc.east_asia, want);
+    // The shipped family, tagged for this document's subsets.
+    let noto: Vec<&String> = doc
+        .east_asia
+        .iter()
+        .filter(|f| *f != "Segoe UI Symbol")
+        .collect();
+    assert_eq!(noto.len(), 1, "{:?}", doc.east_asia);
+    let tag = noto[0]
+        .strip_prefix("Noto Serif CJK SC ")
+        .expect("tagged Noto");
+    assert!(tag.len() == 6 && tag.chars().all(|c| c.is_ascii_uppercase()));
     let fonts = part(&embedded, "word/fontTable.xml");
-    assert!(fonts.contains("<w:altName w:val=\"宋体\"/>"));
+    assert!(fonts.contains(&format!(
+        "<w:font w:name=\"Noto Serif CJK SC {tag}\"><w:altName w:val=\"宋体\"/>"
+    )));
     assert!(fonts.contains("<w:embedRegular r:id="));
     assert!(fonts.contains("<w:embedBold r:id="));
     assert!(part(&embedded, "word/settings.xml").contains("<w:embedTrueTypeFonts/>"));
@@ -646,6 +655,120 @@ fn document_dates_come_from_the_filing_only() {
     assert!(core.contains(
         "<dcterms:modified xsi:type=\"dcterms:W3CDTF\">2026-03-01T01:30:00Z</dcterms:modified>"
     ));
+}
+
+/// The embedded fonts of a DOCX, de-obfuscated: (family, bold) → font bytes.
+fn embedded_fonts(bytes: &[u8]) -> BTreeMap<(String, bool), Vec<u8>> {
+    let rels = part(bytes, "word/_rels/fontTable.xml.rels");
+    let mut targets = BTreeMap::new();
+    for tok in tokens(&rels) {
+        if let Tok::Open(n, a) = tok
+            && n == "Relationship"
+        {
+            targets.insert(a["Id"].clone(), format!("word/{}", a["Target"]));
+        }
+    }
+    let all = parts(bytes);
+    let mut out = BTreeMap::new();
+    let mut family = String::new();
+    for tok in tokens(&part(bytes, "word/fontTable.xml")) {
+        let Tok::Open(n, a) = tok else { continue };
+        match n.as_str() {
+            "w:font" => family = a["w:name"].clone(),
+            "w:embedRegular" | "w:embedBold" => {
+                let (_, data) = all
+                    .iter()
+                    .find(|(name, _)| *name == targets[&a["r:id"]])
+                    .expect("font part");
+                // ECMA-376 §17.8.1, as LibreOffice reads it.
+                let hex: Vec<u8> = a["w:fontKey"]
+                    .bytes()
+                    .filter(u8::is_ascii_hexdigit)
+                    .collect();
+                let key: Vec<u8> = hex
+                    .chunks(2)
+                    .map(|p| {
+                        u8::from_str_radix(std::str::from_utf8(p).expect("hex"), 16).expect("hex")
+                    })
+                    .collect();
+                let mut font = data.clone();
+                for i in 0..32 {
+                    font[i] ^= key[15 - i % 16];
+                }
+                out.insert((family.clone(), n == "w:embedBold"), font);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn embedded_subsets_cover_every_character_their_runs_show() {
+    use skrifa::MetadataProvider;
+    for path in records() {
+        let (_, layout) = layout_of(&path, 2);
+        let bytes = docx(&layout, true);
+        let fonts = embedded_fonts(&bytes);
+        assert_eq!(fonts.len(), 2, "{}: regular and bold", path.display());
+        // The characters of each run, by the font and weight it names.
+        let mut wanted: BTreeMap<(String, bool), BTreeSet<char>> = BTreeMap::new();
+        let (mut font, mut bold, mut in_rpr, mut in_t) = (String::new(), false, false, false);
+        for tok in tokens(&part(&bytes, "word/document.xml")) {
+            match tok {
+                Tok::Open(n, a) => match n.as_str() {
+                    "w:r" => (font, bold) = (String::new(), false),
+                    "w:rPr" => in_rpr = true,
+                    "w:rFonts" if in_rpr => font = a["w:eastAsia"].clone(),
+                    "w:b" if in_rpr => bold = true,
+                    "w:t" => in_t = true,
+                    _ => {}
+                },
+                Tok::Close(n) => match n.as_str() {
+                    "w:rPr" => in_rpr = false,
+                    "w:t" => in_t = false,
+                    _ => {}
+                },
+                Tok::Text(t) if in_t && font != "Segoe UI Symbol" => wanted
+                    .entry((font.clone(), bold))
+                    .or_default()
+                    .extend(t.chars()),
+                Tok::Text(_) => {}
+            }
+        }
+        assert_eq!(
+            wanted.keys().collect::<Vec<_>>(),
+            fonts.keys().collect::<Vec<_>>(),
+            "{}",
+            path.display()
+        );
+        for (key, chars) in &wanted {
+            let data = &fonts[key];
+            assert_eq!(&data[..4], b"OTTO", "{key:?}");
+            let f = skrifa::FontRef::new(data).expect("an OpenType font");
+            let family = f
+                .localized_strings(skrifa::string::StringId::FAMILY_NAME)
+                .english_or_first()
+                .map(|s| s.to_string());
+            assert_eq!(family.as_deref(), Some(key.0.as_str()), "internal name");
+            for c in chars {
+                assert!(
+                    f.charmap().map(*c).is_some_and(|g| g.to_u32() != 0),
+                    "{}: {c:?} missing from {key:?}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn two_documents_embed_two_differently_named_subsets() {
+    let (_, a) = layout_of(&root().join("examples/account.toml"), 2);
+    let (_, b) = layout_of(&root().join("examples/group.toml"), 2);
+    let fa: BTreeSet<_> = embedded_fonts(&docx(&a, true)).into_keys().collect();
+    let fb: BTreeSet<_> = embedded_fonts(&docx(&b, true)).into_keys().collect();
+    assert!(fa.is_disjoint(&fb), "{fa:?} {fb:?}");
 }
 
 /// The document XML with a line per paragraph, run, row, cell and table, and

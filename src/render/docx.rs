@@ -1095,12 +1095,26 @@ fn family_name(font: &skrifa::FontRef<'_>) -> Option<String> {
         .map(|s| s.to_string())
 }
 
-/// The family name of a shipped font file (its `name` table's), or the
-/// file's stem if it cannot be read.
+/// The family name of a shipped font file (its `name` table's, read once
+/// per process), or the file's stem if it cannot be read.
 fn shipped_family(file: &str) -> String {
-    fonts::face(file)
-        .and_then(|face| skrifa::FontRef::new(face.data).ok())
-        .and_then(|font| family_name(&font))
+    static FAMILIES: std::sync::OnceLock<Vec<(&'static str, Option<String>)>> =
+        std::sync::OnceLock::new();
+    FAMILIES
+        .get_or_init(|| {
+            fonts::shipped()
+                .iter()
+                .map(|face| {
+                    let family = skrifa::FontRef::new(face.data)
+                        .ok()
+                        .and_then(|font| family_name(&font));
+                    (face.file, family)
+                })
+                .collect()
+        })
+        .iter()
+        .find(|(f, _)| *f == file)
+        .and_then(|(_, family)| family.clone())
         .unwrap_or_else(|| file.trim_end_matches(".otf").to_owned())
 }
 

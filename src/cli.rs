@@ -79,7 +79,7 @@ enum Cmd {
             default_value = "pdf"
         )]
         formats: Vec<OutputFormat>,
-        /// DOCX 内嵌所用字形（思源宋体子集），没有中文字体的电脑也能照样显示
+        /// DOCX 内嵌所用的字（Noto Serif CJK SC，即思源宋体，只含用到的字形），没有中文字体的电脑也能照样显示
         #[arg(long)]
         embed_fonts: bool,
         /// 记录的格式（默认按扩展名或内容判断）

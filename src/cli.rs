@@ -251,6 +251,12 @@ impl Command {
                     .collect();
                 formats.sort();
                 formats.dedup();
+                if embed_fonts && !formats.iter().any(|f| matches!(f, Format::Docx { .. })) {
+                    return Err((
+                        "beian：用法错误：--embed-fonts 只对 Word 文档有效，请同时加 -f docx（或 -f pdf,docx）\n".to_owned(),
+                        2,
+                    ));
+                }
                 Command::Render {
                     sources: sources(records),
                     output,
@@ -312,14 +318,19 @@ fn usage_error(e: &clap::Error) -> String {
     let msg = match e.kind() {
         ErrorKind::UnknownArgument => format!("不认识的参数「{}」", ctx(ContextKind::InvalidArg)),
         ErrorKind::InvalidSubcommand => format!(
-            "没有「{}」这个命令；可用的命令：render、check、init",
+            "没有「{}」这个命令；可用的命令：init、check、render、regen、verify、list、show",
             ctx(ContextKind::InvalidSubcommand)
         ),
         ErrorKind::MissingRequiredArgument => {
             format!("缺少参数：{}", ctx(ContextKind::InvalidArg))
         }
         ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            "请指定命令：render（生成表格）、check（检查记录）或 init（输出模板）".to_owned()
+            "请指定命令：init（输出模板）、check（检查记录）、render（生成表格）、regen（重新生成）、verify（核验）、list（登记簿）或 show（备案详情）".to_owned()
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+            if ctx(ContextKind::InvalidArg).starts_with("--copies") =>
+        {
+            format!("份数「{}」无效：--copies 须在 1 到 10 之间", ctx(ContextKind::InvalidValue))
         }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => format!(
             "参数 {} 的值「{}」无效{}",
@@ -374,27 +385,24 @@ pub fn run(command: Command) -> Result<Report, Error> {
                 Some(path) => {
                     let mut registry = filing::open(&path)?;
                     let now = chrono::Local::now().fixed_offset();
-                    let filed = filing::render_filed(
+                    let mut lines = Vec::new();
+                    let done = filing::render_filed(
                         &mut registry,
                         &prepared,
                         &output,
                         &options,
                         import,
                         now,
-                    )?;
-                    let mut lines = Vec::new();
-                    for (serial, is_new, written) in filed {
-                        lines.push(if is_new {
-                            format!("已备案 {serial}")
-                        } else {
-                            format!("{serial} 已备案过（内容相同），文件照原样重新生成")
-                        });
-                        for w in written {
-                            lines.push(match w.pages {
-                                0 => format!("  已生成 {}（备案记录）", w.path.display()),
-                                n => format!("  已生成 {}（{n} 页）", w.path.display()),
-                            });
+                        &mut lines,
+                    );
+                    if let Err(e) = done {
+                        // What was filed before the failure stays filed: say so.
+                        use std::io::Write;
+                        let mut out = std::io::stdout().lock();
+                        for line in lines {
+                            let _ = writeln!(out, "{line}");
                         }
+                        return Err(e);
                     }
                     Ok(Report { lines })
                 }
@@ -474,8 +482,8 @@ fn prepare_all(
     for source in sources {
         match pipeline::prepare(source, syntax, options) {
             Ok(p) => prepared.push(p),
-            Err(e @ (Error::Rejected { .. } | Error::Syntax { .. })) => failures.push(e),
-            Err(e) => return Err(e),
+            // Every record is read and checked, whatever goes wrong with one.
+            Err(e) => failures.push(e),
         }
     }
     match failures.len() {

@@ -152,8 +152,9 @@ fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         K::NotFound => "文件或目录不存在".into(),
         K::PermissionDenied => "没有权限".into(),
-        K::AlreadyExists => "已存在".into(),
-        K::InvalidData => "不是 UTF-8 编码的文本".into(),
+        K::AlreadyExists => "已有同名的文件".into(),
+        K::IsADirectory => "这是一个文件夹，不是文件".into(),
+        K::NotADirectory => "路径中有一项是文件而不是文件夹".into(),
         _ => e.to_string(),
     }
 }

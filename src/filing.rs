@@ -122,6 +122,16 @@ pub fn registry_error(path: &Path, e: RegistryError) -> Error {
         RegistryError::SchemaTooNew { found, supported } => Error::Usage(format!(
             "登记簿「{shown}」由更新版本的 beian 写入（结构版本 {found}，本程序支持 {supported}）；请升级 beian"
         )),
+        RegistryError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::CannotOpen
+            ) =>
+        {
+            Error::Usage(format!(
+                "「{shown}」不是 beian 的登记簿（SQLite 数据库），或无法打开；请检查 --registry 指向的文件"
+            ))
+        }
         e if e.is_busy() => Error::Usage(format!(
             "登记簿「{shown}」正被其他程序长时间占用，请稍后再试"
         )),
@@ -145,15 +155,10 @@ fn form_zh(form: &str) -> &'static str {
     }
 }
 
-/// A written file, for the report.
-pub struct Written {
-    pub path: PathBuf,
-    pub pages: usize,
-}
-
 /// Files and renders prepared records, then writes their files: each
 /// record's outputs, plus `<serial>.toml`, the filed record, a self-contained
-/// source for regeneration.
+/// source for regeneration. What was done is added to `report` as it is
+/// done, so that a failure part way still tells what was filed.
 pub fn render_filed(
     registry: &mut Registry,
     prepared: &[Prepared],
@@ -161,30 +166,53 @@ pub fn render_filed(
     options: &RenderOptions,
     import: bool,
     now: DateTime<FixedOffset>,
-) -> Result<Vec<(String, bool, Vec<Written>)>, Error> {
-    // Registry-side problems of every record first: an unknown serial must
-    // not stop the batch halfway.
+    report: &mut Vec<String>,
+) -> Result<(), Error> {
+    // Registry-side problems of every record first, so that a batch is
+    // either refused whole or filed whole (barring I/O failures).
     let mut problems = Vec::new();
+    let mut serials: Vec<Option<String>> = Vec::new();
     for p in prepared {
-        if let Some(serial) = &p.record.serial {
+        let reject = |message: String| Error::Rejected {
+            source: p.source.name(),
+            violations: vec![violation("serial", message)],
+        };
+        // A record that carries the uuid of a filing is that filing.
+        let mut serial = p.record.serial.clone();
+        if serial.is_none()
+            && let Some(uuid) = &p.record.uuid
+        {
+            serial = registry
+                .serial_of_uuid(uuid)
+                .map_err(|e| registry_error(registry.path(), e))?;
+        }
+        if let Some(s) = &serial {
             let known = registry
-                .latest(serial)
+                .latest(s)
                 .map_err(|e| registry_error(registry.path(), e))?;
             match known {
-                None if !import => problems.push(registry_error(
-                    registry.path(),
-                    RegistryError::UnknownSerial(serial.clone()),
-                )),
-                Some(f) if f.form != p.record.form.key() => problems.push(registry_error(
-                    registry.path(),
-                    RegistryError::WrongForm {
-                        serial: serial.clone(),
-                        form: f.form,
-                    },
-                )),
+                None if !import => problems.push(reject(format!(
+                    "「{s}」不在登记簿（{}）中；beian 之前手工编号的表格请加 --import 登记",
+                    registry.path().display()
+                ))),
+                Some(f) if f.form != p.record.form.key() => problems.push(reject(format!(
+                    "「{s}」是{}的编号，不能用于{}",
+                    form_zh(&f.form),
+                    form_zh(p.record.form.key())
+                ))),
                 _ => {}
             }
+            if let Some(i) = serials
+                .iter()
+                .position(|o| o.as_deref() == Some(s.as_str()))
+            {
+                problems.push(reject(format!(
+                    "「{s}」在这一批中出现了两次（另一份是 {}）；一个编号只对应一个帐号或群",
+                    prepared[i].source.name()
+                )));
+            }
         }
+        serials.push(serial);
     }
     match problems.len() {
         0 => {}
@@ -195,12 +223,11 @@ pub fn render_filed(
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "创建目录", e))?;
     pipeline::clean_stale_temporaries(out_dir);
     let copies = options.layout.copies as u32;
-    let mut report = Vec::new();
-    for p in prepared {
+    for (p, serial) in prepared.iter().zip(&serials) {
         let content = content_of(&p.record);
         let req = FilingRequest {
             form: p.record.form.key(),
-            serial: p.record.serial.as_deref(),
+            serial: serial.as_deref(),
             import,
             uuid: p.record.uuid.as_deref(),
             unit: &p.record.unit,
@@ -241,21 +268,29 @@ pub fn render_filed(
         let Some((record, pages)) = filed_record else {
             return Err(Error::Internal("filing returned without rendering".into()));
         };
-        let mut written = Vec::new();
+        report.push(match (filed.is_new, filed.version) {
+            (true, 1) => format!("已备案 {}（{}）", filed.serial, p.source.name()),
+            (true, v) => format!(
+                "已更正 {} —— 第 {v} 版（{}）",
+                filed.serial,
+                p.source.name()
+            ),
+            (false, v) => format!(
+                "{} 第 {v} 版已备案过，内容相同，照原样重新生成（{}）",
+                filed.serial,
+                p.source.name()
+            ),
+        });
         for o in &outputs {
             let path = out_dir.join(&o.file_name);
             pipeline::write_atomic(&path, &o.bytes)?;
-            written.push(Written { path, pages });
+            report.push(format!("  已生成 {}（{pages} 页）", path.display()));
         }
         let source = out_dir.join(format!("{}.toml", filed.serial));
         pipeline::write_atomic(&source, filed_source(&record).as_bytes())?;
-        written.push(Written {
-            path: source,
-            pages: 0,
-        });
-        report.push((filed.serial.clone(), filed.is_new, written));
+        report.push(format!("  已生成 {}（备案记录）", source.display()));
     }
-    Ok(report)
+    Ok(())
 }
 
 /// The canonical text the registry hashes: the record without the fields
@@ -319,14 +354,22 @@ pub fn regen(
         }
         .map_err(|e| registry_error(registry.path(), e))?;
         let Some(filing) = filing else {
-            problems.push(registry_error(
-                registry.path(),
-                RegistryError::UnknownSerial(serial.clone()),
-            ));
+            problems.push(not_found(registry, serial, version)?);
             continue;
         };
         let record = stored_record(&filing)?;
         for out in &filing.outputs {
+            // Outputs of one kind in several copy counts were all written
+            // under one name; regenerated, each gets its own.
+            let shared = filing
+                .outputs
+                .iter()
+                .filter(|o| o.file_name == out.file_name)
+                .count();
+            let file_name = match (shared, out.file_name.rsplit_once('.')) {
+                (2.., Some((stem, ext))) => format!("{stem}（{}份）.{ext}", out.copies),
+                _ => out.file_name.clone(),
+            };
             let Some(format) = Format::from_kind(&out.kind) else {
                 problems.push(Error::Usage(format!(
                     "{serial} 的 {} 文件是本版本 beian 不会生成的格式",
@@ -359,12 +402,13 @@ pub fn regen(
                 continue;
             }
             lines.push(format!(
-                "已重新生成 {}（{} 第 {} 版，与备案时逐字节一致）",
-                out_dir.join(&out.file_name).display(),
+                "已重新生成 {}（{} 第 {} 版，{} 份，与备案时逐字节一致）",
+                out_dir.join(&file_name).display(),
                 serial,
-                filing.version
+                filing.version,
+                out.copies
             ));
-            files.push((out_dir.join(&out.file_name), bytes));
+            files.push((out_dir.join(&file_name), bytes));
         }
         files.push((
             out_dir.join(format!("{serial}.toml")),
@@ -388,7 +432,13 @@ pub fn verify(registry: &Registry, files: &[PathBuf]) -> Result<Vec<String>, Err
     let mut lines = Vec::new();
     let mut bad = Vec::new();
     for file in files {
-        let bytes = std::fs::read(file).map_err(|e| Error::io(file, "读取", e))?;
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                bad.push(Error::io(file, "读取", e).to_string());
+                continue;
+            }
+        };
         let sha = registry::sha256_hex(&bytes);
         let found = registry
             .find_output_by_sha256(&sha)
@@ -405,7 +455,12 @@ pub fn verify(registry: &Registry, files: &[PathBuf]) -> Result<Vec<String>, Err
                     file.display(),
                     m.serial,
                     m.version,
-                    m.kind.to_uppercase(),
+                    match m.kind.as_str() {
+                        "pdf" => "PDF",
+                        "docx" => "Word 文档",
+                        "docx+fonts" => "Word 文档（内嵌字体）",
+                        other => other,
+                    },
                     m.copies
                 ));
             }
@@ -457,16 +512,30 @@ pub fn list(registry: &Registry, filter: &ListFilter, csv: bool) -> Result<Strin
     Ok(out)
 }
 
+/// The error for a serial (or one of its versions) the register lacks.
+fn not_found(registry: &Registry, serial: &str, version: Option<u32>) -> Result<Error, Error> {
+    let latest = registry
+        .latest(serial)
+        .map_err(|e| registry_error(registry.path(), e))?;
+    Ok(Error::Negative(match (latest, version) {
+        (Some(f), Some(v)) => format!(
+            "编号 {serial} 没有第 {v} 版（现有第 1 至第 {} 版）",
+            f.version
+        ),
+        _ => format!(
+            "登记簿「{}」中没有编号「{serial}」（beian list 可列出全部编号）",
+            registry.path().display()
+        ),
+    }))
+}
+
 /// Every version of a filing, its files and its record.
 pub fn show(registry: &Registry, serial: &str) -> Result<String, Error> {
     let history = registry
         .history(serial)
         .map_err(|e| registry_error(registry.path(), e))?;
     let Some(latest) = history.last() else {
-        return Err(registry_error(
-            registry.path(),
-            RegistryError::UnknownSerial(serial.to_owned()),
-        ));
+        return Err(not_found(registry, serial, None)?);
     };
     let mut out = format!(
         "编号 {serial}（{}）  记录标识 {}\n",

@@ -1,8 +1,9 @@
 //! beian — 新媒体/QQ群、微博群备案及审批表.
 //!
 //! A filing record (TOML or JSON) flows one way:
-//! [`record`] (parse) → [`validate`] → [`layout`] (one backend-neutral model)
-//! → [`render::pdf`]. Every printed word comes from `forms/*.toml` ([`form`]).
+//! [`record`] (parse) → [`validate`] → [`registry`] (the serial, via
+//! [`filing`]) → [`layout`] (one backend-neutral model) → [`render::pdf`] and
+//! [`render::docx`]. Every printed word comes from `forms/*.toml` ([`form`]).
 
 pub mod cli;
 pub mod error;

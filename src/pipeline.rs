@@ -1,6 +1,7 @@
 //! The stages in order, for one record: read → parse → validate → lay out →
-//! render. Every stage before writing can reject the record; nothing is
-//! written until all records of a command have passed.
+//! render. Every stage before writing can reject the record; a command
+//! writes nothing until all its records have passed them (then only an I/O
+//! failure can stop it part way, and it says what was done).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -189,7 +190,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".beian-tmp-{}-{name}", std::process::id()));
+    // Hidden, and not ending in .pdf/.docx: never mistaken for an output.
+    let tmp = dir.join(format!(".beian-tmp-{}-{name}.part", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

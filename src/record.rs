@@ -287,16 +287,18 @@ impl Node {
                 let table: toml::Table = toml::from_str(text).map_err(|e| {
                     let (line, column) =
                         e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+                    let message = unquoted_text(text.lines().nth(line - 1).unwrap_or_default())
+                        .unwrap_or_else(|| explain(e.message().trim()));
                     SyntaxError {
                         line,
                         column,
-                        message: explain(e.message().trim()),
+                        message,
                     }
                 })?;
                 Ok(Node::from_toml(toml::Value::Table(table)))
             }
             Syntax::Json => {
-                let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                let value: JsonNode = serde_json::from_str(text).map_err(|e| {
                     let detail = e.to_string();
                     // serde_json appends " at line L column C"; we say where already.
                     let detail = detail.split(" at line ").next().unwrap_or(&detail);
@@ -306,7 +308,7 @@ impl Node {
                         message: explain(detail),
                     }
                 })?;
-                Ok(Node::from_json(value))
+                Ok(value.0)
             }
         }
     }
@@ -330,25 +332,6 @@ impl Node {
             toml::Value::Table(t) => Node::Table(
                 t.into_iter()
                     .map(|(k, v)| (k, Node::from_toml(v)))
-                    .collect(),
-            ),
-        }
-    }
-
-    fn from_json(v: serde_json::Value) -> Node {
-        use serde_json::Value as J;
-        match v {
-            J::Null => Node::Null,
-            J::Bool(b) => Node::Bool(b),
-            J::Number(n) => n
-                .as_i64()
-                .map(Node::Int)
-                .unwrap_or_else(|| Node::Float(n.as_f64().unwrap_or(f64::NAN))),
-            J::String(s) => Node::Str(s),
-            J::Array(a) => Node::Array(a.into_iter().map(Node::from_json).collect()),
-            J::Object(o) => Node::Table(
-                o.into_iter()
-                    .map(|(k, v)| (k, Node::from_json(v)))
                     .collect(),
             ),
         }
@@ -452,6 +435,27 @@ impl Node {
     }
 }
 
+/// The commonest TOML mistake: a text value without quotes (a phone number
+/// like 0553-5971011 even parses as a bad date). Says so, naming the key.
+fn unquoted_text(line: &str) -> Option<String> {
+    let (key, value) = line.split_once('=')?;
+    let (key, value) = (
+        key.trim(),
+        value.split('#').next().unwrap_or_default().trim(),
+    );
+    let typed = [
+        "verified",
+        "opened",
+        "interactive",
+        "interactive_reviewed",
+        "filed_at",
+    ];
+    let quoted = value.starts_with(['"', '\'', '[', '{']);
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    (plain && !quoted && !value.is_empty() && !typed.contains(&key))
+        .then(|| format!("{key} 的值是文字，要用英文双引号括起来：{key} = \"{value}\""))
+}
+
 /// A parser's message in Chinese, with the original kept for the curious.
 fn explain(detail: &str) -> String {
     const KNOWN: &[(&str, &str)] = &[
@@ -489,6 +493,69 @@ fn explain(detail: &str) -> String {
     match KNOWN.iter().find(|(k, _)| detail.contains(k)) {
         Some((_, zh)) => format!("{zh}（{detail}）"),
         None => detail.to_owned(),
+    }
+}
+
+/// A JSON document read straight into a [`Node`]. Unlike `serde_json::Value`
+/// it refuses a key written twice in one object, as TOML does, instead of
+/// silently keeping the last.
+struct JsonNode(Node);
+
+impl<'de> serde::Deserialize<'de> for JsonNode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor).map(JsonNode)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(i64::try_from(v).map_or(Node::Float(v as f64), Node::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonNode(n)) = seq.next_element()? {
+            items.push(n);
+        }
+        Ok(Node::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries: Vec<(String, Node)> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if entries.iter().any(|(k, _)| *k == key) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let JsonNode(value) = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(Node::Table(entries))
     }
 }
 

@@ -7,7 +7,7 @@
 //! only consumed when the outputs for it exist, numbering is gap-free, and
 //! concurrent processes queue on SQLite's write lock instead of racing.
 //!
-//! See `NOTES.md` for the schema and the ordering guarantees.
+//! README.md ("The registry") documents the schema and the ordering guarantees.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -416,19 +416,27 @@ fn is_cjk_ideograph(c: char) -> bool {
 }
 
 /// Checks that a serial can be used as (the stem of) a file name anywhere.
+/// The rules are [`serial_problem`]'s, shared with record validation.
 fn validate_serial(serial: &str) -> Result<(), RegistryError> {
-    let bad = |why: &str| RegistryError::BadSerial(format!("{serial:?}: {why}"));
+    match serial_problem(serial) {
+        Some(why) => Err(RegistryError::BadSerial(format!("「{serial}」{why}"))),
+        None => Ok(()),
+    }
+}
+
+/// Why a serial cannot be a file name, in Chinese; `None` if it can.
+pub fn serial_problem(serial: &str) -> Option<&'static str> {
     if serial.is_empty() {
-        return Err(bad("empty"));
+        return Some("是空的");
     }
     if serial.chars().count() > MAX_SERIAL_CHARS {
-        return Err(bad("too long"));
+        return Some("太长（最多64个字符）");
     }
-    if let Some(c) = serial.chars().find(|&c| !is_serial_char(c)) {
-        return Err(bad(&format!("character {c:?} is not allowed")));
+    if serial.chars().any(|c| !is_serial_char(c)) {
+        return Some("只能由字母、数字、汉字和 - _ . 组成（编号也是文件名）");
     }
     if serial.starts_with(['-', '.']) || serial.ends_with('.') {
-        return Err(bad("must not start with `-` or `.` or end with `.`"));
+        return Some("不能以 - 或 . 开头，也不能以 . 结尾（编号也是文件名）");
     }
     // Windows device names stay reserved even with an extension (`NUL.pdf`).
     let stem = serial
@@ -440,10 +448,7 @@ fn validate_serial(serial: &str) -> Result<(), RegistryError> {
         || ((stem.starts_with("COM") || stem.starts_with("LPT"))
             && stem.len() == 4
             && stem.as_bytes().get(3).is_some_and(u8::is_ascii_digit));
-    if reserved {
-        return Err(bad("reserved file name on windows"));
-    }
-    Ok(())
+    reserved.then_some("是 Windows 保留的设备名，不能作文件名")
 }
 
 // ---------------------------------------------------------------------------
@@ -910,6 +915,18 @@ impl Registry {
         latest_row(&self.conn, serial)?
             .map(|r| self.with_outputs(r))
             .transpose()
+    }
+
+    /// The serial a record identity (uuid) was filed under, if any.
+    pub fn serial_of_uuid(&self, uuid: &str) -> Result<Option<String>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT serial FROM filing WHERE uuid = ?1 ORDER BY version DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query([uuid])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
     }
 
     /// One specific version of `serial`, with its outputs.

@@ -80,11 +80,18 @@ pub fn check(node: &Node) -> Checked {
         Some(Node::Str(s)) => FormKind::from_key(s.trim()),
         _ => None,
     };
+    // With `form` missing or misspelt, the section present tells which form
+    // is meant, so that the rest is still checked (and labelled) as that form.
+    let inferred = match (get(top, "account"), get(top, "group")) {
+        (Some(Node::Table(_)), None) => Some(FormKind::Account),
+        (None, Some(Node::Table(_))) => Some(FormKind::Group),
+        _ => None,
+    };
     let mut c = Checker {
-        spec: FormSpec::get(form.unwrap_or(FormKind::Account)),
+        spec: FormSpec::get(form.or(inferred).unwrap_or(FormKind::Account)),
         violations: Vec::new(),
     };
-    let record = c.record(top, form);
+    let record = c.record(top, form, form.or(inferred));
     Checked {
         record,
         violations: c.violations,
@@ -121,7 +128,13 @@ impl Checker {
         });
     }
 
-    fn record(&mut self, top: &[(String, Node)], form: Option<FormKind>) -> Option<Record> {
+    /// `form` as the record says; `effective`, what it means (see [`check`]).
+    fn record(
+        &mut self,
+        top: &[(String, Node)],
+        form: Option<FormKind>,
+        effective: Option<FormKind>,
+    ) -> Option<Record> {
         self.unknown_keys(top, "", TOP_KEYS);
         match get(top, "form") {
             None => self.report(
@@ -140,7 +153,7 @@ impl Checker {
         let unit = self.text(top, "", "unit", true);
         let serial = self.text(top, "", "serial", false);
         if let Some(s) = &serial
-            && let Err(why) = check_serial(s)
+            && let Some(why) = crate::registry::serial_problem(s)
         {
             self.report("serial", format!("「{s}」{why}"));
         }
@@ -155,19 +168,24 @@ impl Checker {
                 });
         let filed_at = self.filed_at(top);
 
-        let account = self.section(top, "account", form == Some(FormKind::Account), form);
+        let account = self.section(
+            top,
+            "account",
+            effective == Some(FormKind::Account),
+            effective,
+        );
         let account = account.map(|t| self.account(t));
-        let group = self.section(top, "group", form == Some(FormKind::Group), form);
+        let group = self.section(top, "group", effective == Some(FormKind::Group), effective);
         let group = group.map(|t| self.group(t));
         let principal = self
-            .section(top, "principal", true, form)
+            .section(top, "principal", true, effective)
             .map(|t| self.person(t, "principal"));
         let admin = self
-            .section(top, "admin", true, form)
+            .section(top, "admin", true, effective)
             .map(|t| self.person(t, "admin"));
 
         Some(Record {
-            form: form?,
+            form: effective?,
             unit: unit.unwrap_or_default(),
             serial,
             uuid,
@@ -265,7 +283,7 @@ impl Checker {
         if kind.as_deref() == Some("QQ群")
             && let Some(n) = &number
         {
-            let digits = normalize_digits(n);
+            let digits: String = normalize_digits(n).chars().filter(|c| *c != ' ').collect();
             if digits.len() < 5 || digits.len() > 12 || !digits.chars().all(|c| c.is_ascii_digit())
             {
                 self.report("group.number", format!("「{n}」不是QQ群号（5到12位数字）"));
@@ -321,7 +339,14 @@ impl Checker {
             norm
         });
         let email = self.text(t, s, "email", true).map(|e| {
-            let norm = e.replace('＠', "@");
+            // Full-width letters, digits and signs, as a Chinese IME types them.
+            let norm: String = e
+                .chars()
+                .map(|c| match u32::from(c) {
+                    0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+                    _ => c,
+                })
+                .collect();
             if !is_email(&norm) {
                 self.report(
                     &join(s, "email"),
@@ -418,15 +443,7 @@ impl Checker {
     fn printable(&mut self, path: &str, v: &str) -> bool {
         let mut ok = true;
         for ch in v.chars() {
-            let bad = match ch {
-                '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some("双向文字控制符"),
-                '\u{200B}'..='\u{200F}' | '\u{FEFF}' | '\u{2028}' | '\u{2029}' => {
-                    Some("不可见的格式字符")
-                }
-                c if c.is_control() => Some("控制字符（如换行、制表符）"),
-                _ => None,
-            };
-            if let Some(what) = bad {
+            if let Some(what) = unprintable(ch) {
                 self.report(
                     path,
                     format!("含有{what} U+{:04X}，它不会如实打印；请删去", ch as u32),
@@ -610,6 +627,38 @@ impl Checker {
     }
 }
 
+/// What kind of character would print as something other than it is —
+/// nothing, a changed neighbour, reversed text — if `ch` is one.
+fn unprintable(ch: char) -> Option<&'static str> {
+    Some(match u32::from(ch) {
+        0x202A..=0x202E | 0x2066..=0x2069 => "双向文字控制符",
+        0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F => {
+            "组合附加符号（请改用完整的字符，如 é、ü）"
+        }
+        0x00AD
+        | 0x061C
+        | 0x115F
+        | 0x1160
+        | 0x17B4
+        | 0x17B5
+        | 0x180B..=0x180F
+        | 0x200B..=0x200F
+        | 0x2028
+        | 0x2029
+        | 0x2060..=0x2064
+        | 0x206A..=0x206F
+        | 0x3164
+        | 0xFE00..=0xFE0F
+        | 0xFEFF
+        | 0xFFA0
+        | 0xFFF9..=0xFFFB
+        | 0x1D173..=0x1D17A
+        | 0xE0000..=0xE0FFF => "不可见的格式字符",
+        _ if ch.is_control() => "控制字符（如换行、制表符）",
+        _ => return None,
+    })
+}
+
 /// Full-width digits and signs, as Chinese input methods type them, to ASCII.
 fn normalize_digits(s: &str) -> String {
     s.chars()
@@ -645,20 +694,6 @@ fn is_email(e: &str) -> bool {
         && domain
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-}
-
-/// A serial becomes a file name: letters, digits, CJK and `-_.` only.
-pub fn check_serial(s: &str) -> Result<(), &'static str> {
-    let ok = |c: char| {
-        c.is_ascii_alphanumeric() || "-_.".contains(c) || ('\u{4E00}'..='\u{9FFF}').contains(&c)
-    };
-    if s.chars().count() > 40 {
-        Err("太长（最多40个字符）")
-    } else if !s.chars().all(ok) || s.starts_with('.') {
-        Err("只能由字母、数字、汉字和 - _ . 组成，且不以 . 开头（它也是文件名）")
-    } else {
-        Ok(())
-    }
 }
 
 /// The known key closest to a misspelt one, if it is close.
@@ -712,8 +747,10 @@ mod tests {
 
     #[test]
     fn serials_are_safe_file_names() {
-        assert!(check_serial("XMT-2026-0001").is_ok());
-        assert!(check_serial("../etc/passwd").is_err());
-        assert!(check_serial("a/b").is_err());
+        use crate::registry::serial_problem;
+        assert_eq!(serial_problem("XMT-2026-0001"), None);
+        for bad in ["../etc/passwd", "a/b", "-abc.", "CON", "", ".hidden"] {
+            assert!(serial_problem(bad).is_some(), "{bad}");
+        }
     }
 }

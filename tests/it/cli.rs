@@ -135,6 +135,10 @@ fn usage_errors_exit_2_in_chinese() {
             "都会写到",
         ),
         (&["render", "no/such/file.toml"][..], "文件或目录不存在"),
+        (
+            &["render", "--embed-fonts", "examples/account.toml"][..],
+            "-f docx",
+        ),
     ] {
         let run = beian(args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);

@@ -400,3 +400,46 @@ fn the_filed_record_alone_regenerates_the_same_pdf() {
     let rebuilt = std::fs::read(again.join(format!("{serial}.pdf"))).expect("draft pdf");
     assert!(original == rebuilt);
 }
+
+/// Two records claiming one serial in a batch are refused, and nothing is filed.
+#[test]
+fn one_serial_twice_in_a_batch_is_refused_whole() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let serial = format!("XMT-{}-0001", year());
+    let filed = std::fs::read_to_string(office.out().join(format!("{serial}.toml"))).expect("toml");
+    let a = office.path().join("a.toml");
+    let b = office.path().join("b.toml");
+    std::fs::write(&a, filed.replace("信息工程系学生会", "甲")).expect("write");
+    std::fs::write(&b, filed.replace("信息工程系学生会", "乙")).expect("write");
+    let run = office.render(&[a.to_str().expect("utf-8"), b.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("在这一批中出现了两次"),
+        "{}",
+        run.stderr
+    );
+    let reg = Registry::open(office.registry()).expect("open");
+    assert_eq!(reg.history(&serial).expect("history").len(), 1);
+}
+
+#[test]
+fn regen_and_show_of_unknown_serials_say_so_plainly() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let run = office.run(&[
+        "regen",
+        "XMT-1999-0001",
+        "-o",
+        office.out().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("没有编号「XMT-1999-0001」") && !run.stderr.contains("--import"),
+        "{}",
+        run.stderr
+    );
+    let serial = format!("XMT-{}-0001", year());
+    let run = office.run(&["regen", &serial, "--version-of", "9"]);
+    assert!(run.stderr.contains("没有第 9 版"), "{}", run.stderr);
+}

@@ -348,13 +348,17 @@ impl FormSpec {
         for p in self.paragraphs() {
             for inline in parse_markup(&p.text).unwrap_or_default() {
                 match inline {
-                    Inline::Field(f) | Inline::Check { field: f, .. } => out.push(f),
-                    Inline::Blank { field: Some(f), .. } => out.push(f),
+                    Inline::Field(f)
+                    | Inline::Check { field: f, .. }
+                    | Inline::Blank { field: Some(f), .. }
+                        if !out.contains(&f) =>
+                    {
+                        out.push(f)
+                    }
                     _ => {}
                 }
             }
         }
-        out.dedup();
         out
     }
 

@@ -456,11 +456,12 @@ impl Checker {
             return false;
         }
         let faces = self.value_faces();
-        let mut missing: Vec<char> = v
-            .chars()
-            .filter(|&c| !faces.iter().all(|f| f.covers(c)))
-            .collect();
-        missing.dedup();
+        let mut missing: Vec<char> = Vec::new();
+        for c in v.chars().filter(|&c| !faces.iter().all(|f| f.covers(c))) {
+            if !missing.contains(&c) {
+                missing.push(c);
+            }
+        }
         if !missing.is_empty() {
             let list: Vec<String> = missing
                 .iter()
@@ -525,7 +526,7 @@ impl Checker {
         let value = self.text(t, section, key, false);
         let path = join(section, key);
         match (is_other, &value) {
-            (true, None) if get(t, key).is_none() || value.is_none() => {
+            (true, None) => {
                 if !self.violations.iter().any(|v| v.path == path) {
                     self.report(
                         &path,

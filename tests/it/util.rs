@@ -257,3 +257,38 @@ pub fn forms_texts(form: &str) -> Vec<String> {
 pub fn read(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
+
+/// Asserts that `text` (one page or copy, white space removed) shows every
+/// text FORMS.md quotes for the record's form and every value of the record
+/// — what each renderer must print. `place` names the page in messages.
+pub fn assert_shows_form(text: &str, record: &beian::record::Record, place: &str) {
+    let form = record.form.key();
+    let other = record.field(if form == "account" {
+        "account.platform_other"
+    } else {
+        "group.type_other"
+    });
+    for expected in forms_texts(form) {
+        // A filled-in 其他___ line shows its value instead of the blank.
+        if expected.starts_with("其他_") && other.as_deref().is_some_and(|o| !o.is_empty()) {
+            let filled = format!("其他{}", squash(other.as_deref().unwrap_or_default()));
+            assert!(text.contains(&filled), "{place}: {filled}");
+            continue;
+        }
+        assert!(
+            text.contains(&expected),
+            "{place}: missing {expected:?}\n{text}"
+        );
+    }
+    for field in beian::form::FormSpec::get(record.form).fields() {
+        let value = record.field(&field).unwrap_or_default();
+        let ticked = ["platform", "type", "interactive", "reviewed"];
+        if ticked.iter().any(|t| field.ends_with(t)) {
+            continue; // shown as a ticked box, not as text
+        }
+        assert!(
+            text.contains(&squash(&value)),
+            "{place}: {field} = {value:?}"
+        );
+    }
+}

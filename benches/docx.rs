@@ -9,8 +9,9 @@
 
 use std::time::{Duration, Instant};
 
+use beian::io::Source;
 use beian::layout::LayoutOptions;
-use beian::pipeline::{Source, prepare_text};
+use beian::pipeline::prepare_text;
 use beian::render::docx::{DocxOptions, render};
 
 fn stats(mut t: Vec<Duration>) -> String {

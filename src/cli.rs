@@ -1,18 +1,18 @@
-//! The command line: raw arguments become a validated [`Command`] in one step,
-//! then each command runs the pipeline.
+//! The command line: raw arguments become a validated [`Command`] in one
+//! step; [`crate::commands`] runs it.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::commands::RenderJob;
 use crate::error::Error;
-use crate::filing::{self, Format, RenderOptions};
+use crate::io::Source;
 use crate::layout::LayoutOptions;
-use crate::pipeline::{self, Prepared, Source};
 use crate::record::{FormKind, Syntax};
 use crate::registry::ListFilter;
+use crate::render::Format;
 
 const HELP_TEMPLATE: &str = "\
 {about-with-newline}
@@ -121,7 +121,7 @@ enum Cmd {
     List {
         /// 只列出一种表格：account（新媒体帐号）或 group（QQ群、微博群）
         #[arg(long, value_name = "表格")]
-        form: Option<FormArg>,
+        form: Option<FormKind>,
         /// 只列出某年备案的
         #[arg(long, value_name = "年份")]
         year: Option<i32>,
@@ -144,7 +144,7 @@ enum Cmd {
     Init {
         /// account：新媒体帐号（附件1）；group：QQ群、微博群（附件2）
         #[arg(value_name = "表格")]
-        form: FormArg,
+        form: FormKind,
     },
 }
 
@@ -162,27 +162,12 @@ enum InputFormat {
     Json,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum FormArg {
-    /// 新媒体帐号（附件1）
-    Account,
-    /// QQ群、微博群（附件2）
-    Group,
-}
-
 /// A command, validated.
 #[derive(Debug)]
 pub enum Command {
-    Render {
-        sources: Vec<Source>,
-        output: PathBuf,
-        options: LayoutOptions,
-        formats: Vec<Format>,
-        syntax: Option<Syntax>,
-        /// `None` for a draft: nothing is filed.
-        registry: Option<PathBuf>,
-        import: bool,
-    },
+    /// `--help` or `--version`: the text to print.
+    Help(String),
+    Render(RenderJob),
     Regen {
         registry: PathBuf,
         serials: Vec<String>,
@@ -210,15 +195,19 @@ pub enum Command {
 }
 
 impl Command {
-    /// Parses the process's arguments. `Err` carries what to print and the
-    /// exit code (help and version are not failures).
-    pub fn from_args(
-        args: impl IntoIterator<Item = std::ffi::OsString>,
-    ) -> Result<Command, (String, u8)> {
-        let args = Args::try_parse_from(args).map_err(|e| match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => (e.render().to_string(), 0),
-            _ => (usage_error(&e), 2),
-        })?;
+    /// Parses the process's arguments.
+    pub fn from_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Command, Error> {
+        let args = match Args::try_parse_from(args) {
+            Ok(args) => args,
+            Err(e) => {
+                return match e.kind() {
+                    ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                        Ok(Command::Help(e.render().to_string()))
+                    }
+                    _ => Err(Error::Usage(usage_error(&e))),
+                };
+            }
+        };
         let syntax = |f: Option<InputFormat>| {
             f.map(|f| match f {
                 InputFormat::Toml => Syntax::Toml,
@@ -226,11 +215,7 @@ impl Command {
             })
         };
         let sources = |records: Vec<String>| records.iter().map(|r| Source::parse(r)).collect();
-        let registry = filing::registry_path(args.registry);
-        let form_key = |f: FormArg| match f {
-            FormArg::Account => FormKind::Account,
-            FormArg::Group => FormKind::Group,
-        };
+        let registry = registry_path(args.registry);
         Ok(match args.command {
             Cmd::Render {
                 records,
@@ -252,12 +237,12 @@ impl Command {
                 formats.sort();
                 formats.dedup();
                 if embed_fonts && !formats.iter().any(|f| matches!(f, Format::Docx { .. })) {
-                    return Err((
-                        "beian：用法错误：--embed-fonts 只对 Word 文档有效，请同时加 -f docx（或 -f pdf,docx）\n".to_owned(),
-                        2,
+                    return Err(Error::Usage(
+                        "--embed-fonts 只对 Word 文档有效，请同时加 -f docx（或 -f pdf,docx）"
+                            .to_owned(),
                     ));
                 }
-                Command::Render {
+                Command::Render(RenderJob {
                     sources: sources(records),
                     output,
                     options: LayoutOptions {
@@ -267,7 +252,7 @@ impl Command {
                     syntax: syntax(input_format),
                     registry: (!draft).then_some(registry),
                     import,
-                }
+                })
             }
             Cmd::Regen {
                 serials,
@@ -287,11 +272,7 @@ impl Command {
                 csv,
             } => Command::List {
                 registry,
-                filter: ListFilter {
-                    form: form.map(|f| form_key(f).key().to_owned()),
-                    year,
-                    unit,
-                },
+                filter: ListFilter { form, year, unit },
                 csv,
             },
             Cmd::Show { serial } => Command::Show { registry, serial },
@@ -302,9 +283,15 @@ impl Command {
                 sources: sources(records),
                 syntax: syntax(input_format),
             },
-            Cmd::Init { form } => Command::Init(form_key(form)),
+            Cmd::Init { form } => Command::Init(form),
         })
     }
+}
+
+/// Where the registry lives: `--registry`, else `BEIAN_REGISTRY`, else `./beian.db`.
+pub fn registry_path(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("BEIAN_REGISTRY").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("beian.db"))
 }
 
 /// A clap error in Chinese, keeping the detail clap found.
@@ -343,197 +330,5 @@ fn usage_error(e: &clap::Error) -> String {
         ),
         _ => e.to_string().trim().to_owned(),
     };
-    format!("beian：用法错误：{msg}\n运行 beian --help 查看用法。\n")
-}
-
-/// What a command did, for the user.
-pub struct Report {
-    pub lines: Vec<String>,
-}
-
-/// Runs a command.
-pub fn run(command: Command) -> Result<Report, Error> {
-    match command {
-        Command::Init(form) => Ok(Report {
-            lines: vec![template(form).trim_end().to_owned()],
-        }),
-        Command::Check { sources, syntax } => {
-            let prepared = prepare_all(sources, syntax, LayoutOptions::default())?;
-            Ok(Report {
-                lines: prepared
-                    .iter()
-                    .map(|p| format!("{}：检查通过", p.source.name()))
-                    .collect(),
-            })
-        }
-        Command::Render {
-            sources,
-            output,
-            options,
-            formats,
-            syntax,
-            registry,
-            import,
-        } => {
-            let prepared = prepare_all(sources, syntax, options)?;
-            let options = RenderOptions {
-                layout: options,
-                formats,
-            };
-            match registry {
-                None => render_draft(&prepared, &output, &options),
-                Some(path) => {
-                    let mut registry = filing::open(&path)?;
-                    let now = chrono::Local::now().fixed_offset();
-                    let mut lines = Vec::new();
-                    let done = filing::render_filed(
-                        &mut registry,
-                        &prepared,
-                        &output,
-                        &options,
-                        import,
-                        now,
-                        &mut lines,
-                    );
-                    if let Err(e) = done {
-                        // What was filed before the failure stays filed: say so.
-                        use std::io::Write;
-                        let mut out = std::io::stdout().lock();
-                        for line in lines {
-                            let _ = writeln!(out, "{line}");
-                        }
-                        return Err(e);
-                    }
-                    Ok(Report { lines })
-                }
-            }
-        }
-        Command::Regen {
-            registry,
-            serials,
-            version,
-            output,
-        } => {
-            let registry = open_existing(&registry)?;
-            Ok(Report {
-                lines: filing::regen(&registry, &serials, version, &output)?,
-            })
-        }
-        Command::Verify { registry, files } => {
-            let registry = open_existing(&registry)?;
-            Ok(Report {
-                lines: filing::verify(&registry, &files)?,
-            })
-        }
-        Command::List {
-            registry,
-            filter,
-            csv,
-        } => {
-            let registry = open_existing(&registry)?;
-            Ok(Report {
-                lines: vec![
-                    filing::list(&registry, &filter, csv)?
-                        .trim_end_matches(['\n'])
-                        .to_owned(),
-                ],
-            })
-        }
-        Command::Show { registry, serial } => {
-            let registry = open_existing(&registry)?;
-            Ok(Report {
-                lines: vec![filing::show(&registry, &serial)?.trim_end().to_owned()],
-            })
-        }
-    }
-}
-
-/// Opens a registry that must already exist: reading commands never create one.
-fn open_existing(path: &Path) -> Result<crate::registry::Registry, Error> {
-    if !path.exists() {
-        return Err(Error::io(
-            path,
-            "打开登记簿",
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        ));
-    }
-    filing::open(path)
-}
-
-/// The `init` template of a form.
-pub fn template(form: FormKind) -> &'static str {
-    match form {
-        FormKind::Account => include_str!("../forms/templates/account.toml"),
-        FormKind::Group => include_str!("../forms/templates/group.toml"),
-    }
-}
-
-/// Prepares every record; if any is rejected, reports all rejections.
-fn prepare_all(
-    sources: Vec<Source>,
-    syntax: Option<Syntax>,
-    options: LayoutOptions,
-) -> Result<Vec<Prepared>, Error> {
-    if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
-        return Err(Error::Usage("标准输入「-」只能用一次".into()));
-    }
-    let mut prepared = Vec::new();
-    let mut failures = Vec::new();
-    for source in sources {
-        match pipeline::prepare(source, syntax, options) {
-            Ok(p) => prepared.push(p),
-            // Every record is read and checked, whatever goes wrong with one.
-            Err(e) => failures.push(e),
-        }
-    }
-    match failures.len() {
-        0 => Ok(prepared),
-        1 => Err(failures.remove(0)),
-        _ => Err(Error::Many(failures)),
-    }
-}
-
-/// Renders without filing: named by serial if the record has one, else by
-/// the record file's name.
-fn render_draft(
-    prepared: &[Prepared],
-    output: &Path,
-    options: &RenderOptions,
-) -> Result<Report, Error> {
-    // Name every output before writing any, so a clash writes nothing.
-    let mut planned: BTreeMap<PathBuf, (usize, Format)> = BTreeMap::new();
-    for (i, p) in prepared.iter().enumerate() {
-        let stem = p
-            .record
-            .serial
-            .clone()
-            .or_else(|| p.source.stem())
-            .or_else(|| p.record.uuid.clone())
-            .unwrap_or_else(|| "record".to_owned());
-        for &f in &options.formats {
-            let path = output.join(format!("{stem}.{}", f.ext()));
-            if let Some((j, _)) = planned.insert(path.clone(), (i, f)) {
-                return Err(Error::Usage(format!(
-                    "「{}」和「{}」都会写到「{}」；请分开输出目录或给记录编号",
-                    prepared[j].source.name(),
-                    p.source.name(),
-                    path.display()
-                )));
-            }
-        }
-    }
-
-    // Render everything in memory, then write.
-    let mut files = Vec::new();
-    for (path, (i, format)) in &planned {
-        let bytes = filing::render_format(&prepared[*i].layout, *format)?;
-        files.push((path.clone(), bytes, prepared[*i].layout.pages.len()));
-    }
-    std::fs::create_dir_all(output).map_err(|e| Error::io(output, "创建目录", e))?;
-    let mut lines = Vec::new();
-    for (path, bytes, pages) in files {
-        pipeline::write_atomic(&path, &bytes)?;
-        lines.push(format!("已生成 {}（{pages} 页）", path.display()));
-    }
-    Ok(Report { lines })
+    format!("{msg}\n运行 beian --help 查看用法。")
 }

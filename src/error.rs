@@ -56,8 +56,31 @@ pub enum Error {
         action: &'static str,
         error: std::io::Error,
     },
+    /// An output could not be rendered (a bug or a broken installation).
+    Render(crate::render::RenderError),
+    /// A filed output regenerates to other bytes than were filed: this beian
+    /// renders differently from the one that filed it.
+    Drift {
+        serial: String,
+        version: u32,
+        file: String,
+        copies: u32,
+        /// The SHA-256 stored when it was filed.
+        filed_sha256: String,
+        /// The beian that filed it.
+        filed_by: String,
+    },
+    /// The registry cannot be used (not a registry, too new, busy, a bad
+    /// `beian.toml`): what to do is in the message.
+    Registry(String),
     /// A bug or a broken installation.
     Internal(String),
+}
+
+impl From<crate::render::RenderError> for Error {
+    fn from(e: crate::render::RenderError) -> Self {
+        Error::Render(e)
+    }
 }
 
 impl Error {
@@ -129,6 +152,21 @@ impl fmt::Display for Error {
                 path.display(),
                 io_reason(error)
             ),
+            Error::Render(e) => write!(f, "内部错误：无法生成{e}（请把此信息告知维护者）"),
+            Error::Drift {
+                serial,
+                version,
+                file,
+                copies,
+                filed_sha256,
+                filed_by,
+            } => write!(
+                f,
+                "{serial} 第 {version} 版的 {file}（{copies} 份）重新生成后与备案时的文件不一致（登记的 SHA-256 为 {filed_sha256}）；\
+                 备案时使用的是 beian {filed_by}，本程序是 {}",
+                env!("CARGO_PKG_VERSION")
+            ),
+            Error::Registry(m) => write!(f, "{m}"),
             Error::Internal(m) => write!(f, "内部错误：{m}（请把此信息告知维护者）"),
         }
     }

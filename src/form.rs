@@ -16,6 +16,8 @@ use crate::record::FormKind;
 #[serde(deny_unknown_fields)]
 pub struct FormSpec {
     pub kind: String,
+    /// How users, messages and the register call the form.
+    pub name: String,
     /// The form's title, also the document title.
     pub title: String,
     pub page: PageSpec,
@@ -438,14 +440,18 @@ mod tests {
             (FormKind::Group, include_str!("../examples/group.toml")),
         ] {
             let node = Node::parse(example, Syntax::Toml).expect("example parses");
-            let record = crate::validate::check(&node)
+            let record = crate::record::validate::check(&node)
                 .record
                 .expect("example is valid");
             let spec = FormSpec::get(kind);
             let fields = spec.fields();
             assert!(fields.len() > 15, "{fields:?}");
             for f in fields {
-                assert!(record.field(&f).is_some(), "{kind:?}: unknown field {f}");
+                let stamp = crate::record::Stamp::default();
+                assert!(
+                    record.field(&f).or_else(|| stamp.field(&f)).is_some(),
+                    "{kind:?}: unknown field {f}"
+                );
                 assert!(!spec.label(&f).is_empty(), "{kind:?}: no label for {f}");
             }
         }

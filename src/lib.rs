@@ -1,18 +1,18 @@
 //! beian — 新媒体/QQ群、微博群备案及审批表.
 //!
 //! A filing record (TOML or JSON) flows one way:
-//! [`record`] (parse) → [`validate`] → [`registry`] (the serial, via
-//! [`filing`]) → [`layout`] (one backend-neutral model) → [`render::pdf`] and
-//! [`render::docx`]. Every printed word comes from `forms/*.toml` ([`form`]).
+//! [`record`] (parse, validate) → [`registry`] (the serial, via
+//! [`commands`]) → [`layout`] (one backend-neutral model) → [`render`] (PDF,
+//! DOCX). Every printed word comes from `forms/*.toml` ([`form`]).
 
 pub mod cli;
+pub mod commands;
 pub mod error;
-pub mod filing;
 pub mod fonts;
 pub mod form;
+pub mod io;
 pub mod layout;
 pub mod pipeline;
 pub mod record;
 pub mod registry;
 pub mod render;
-pub mod validate;

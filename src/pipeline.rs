@@ -3,107 +3,18 @@
 //! writes nothing until all its records have passed them (then only an I/O
 //! failure can stop it part way, and it says what was done).
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-
 use crate::error::Error;
+use crate::io::Source;
 use crate::layout::{self, Layout, LayoutOptions};
-use crate::record::{Node, Record, Syntax};
-use crate::render::docx::{self, DocxOptions};
-use crate::render::pdf::{self, PdfOptions};
-use crate::validate;
+use crate::record::validate::{self, overflow_violation};
+use crate::record::{Node, Record, Stamp, Syntax};
 
-/// A record is a page of text; anything much larger is not a record.
-pub const MAX_RECORD_BYTES: usize = 256 * 1024;
-
-/// Where a record comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    File(PathBuf),
-    Stdin,
-}
-
-impl Source {
-    pub fn parse(arg: &str) -> Source {
-        if arg == "-" {
-            Source::Stdin
-        } else {
-            Source::File(PathBuf::from(arg))
-        }
-    }
-
-    /// How messages name the source.
-    pub fn name(&self) -> String {
-        match self {
-            Source::File(p) => p.display().to_string(),
-            Source::Stdin => "<标准输入>".to_owned(),
-        }
-    }
-
-    /// The file stem, for naming outputs of a record without a serial.
-    pub fn stem(&self) -> Option<String> {
-        match self {
-            Source::File(p) => p.file_stem().map(|s| s.to_string_lossy().into_owned()),
-            Source::Stdin => None,
-        }
-    }
-
-    /// The syntax: as asked, else by extension, else sniffed.
-    fn syntax(&self, asked: Option<Syntax>, text: &str) -> Syntax {
-        if let Some(s) = asked {
-            return s;
-        }
-        match self {
-            Source::File(p) => match p.extension().and_then(|e| e.to_str()) {
-                Some(e) if e.eq_ignore_ascii_case("json") => Syntax::Json,
-                Some(e) if e.eq_ignore_ascii_case("toml") => Syntax::Toml,
-                _ => Syntax::sniff(text),
-            },
-            Source::Stdin => Syntax::sniff(text),
-        }
-    }
-
-    /// Reads the text of the source (at most [`MAX_RECORD_BYTES`]).
-    pub fn read(&self) -> Result<String, Error> {
-        let mut bytes = Vec::new();
-        let limit = MAX_RECORD_BYTES as u64 + 1;
-        match self {
-            Source::File(p) => std::fs::File::open(p)
-                .and_then(|f| f.take(limit).read_to_end(&mut bytes))
-                .map_err(|e| Error::io(p, "读取", e))?,
-            Source::Stdin => std::io::stdin()
-                .take(limit)
-                .read_to_end(&mut bytes)
-                .map_err(|e| Error::io("<标准输入>", "读取", e))?,
-        };
-        if bytes.len() > MAX_RECORD_BYTES {
-            return Err(Error::Rejected {
-                source: self.name(),
-                violations: vec![crate::error::Violation {
-                    path: String::new(),
-                    label: String::new(),
-                    message: format!(
-                        "文件太大（超过 {} KB）：一份记录只填一个帐号或一个群，通常不到 2 KB",
-                        MAX_RECORD_BYTES / 1024
-                    ),
-                }],
-            });
-        }
-        String::from_utf8(bytes).map_err(|_| Error::Rejected {
-            source: self.name(),
-            violations: vec![crate::error::Violation {
-                path: String::new(),
-                label: String::new(),
-                message: "文件不是 UTF-8 编码；请用记事本「另存为」并选择 UTF-8 编码".into(),
-            }],
-        })
-    }
-}
-
-/// A record that passed every check, with its layout.
+/// A record that passed every check, with its layout (under the stamp the
+/// record carries, if any).
 pub struct Prepared {
     pub source: Source,
     pub record: Record,
+    pub stamp: Stamp,
     pub layout: Layout,
 }
 
@@ -115,6 +26,16 @@ pub fn prepare_text(
     syntax: Option<Syntax>,
     options: LayoutOptions,
 ) -> Result<(Record, Layout), Error> {
+    prepare_stamped(source, text, syntax, options).map(|(record, _, layout)| (record, layout))
+}
+
+/// [`prepare_text`], also giving the stamp the record carries.
+pub fn prepare_stamped(
+    source: &Source,
+    text: &str,
+    syntax: Option<Syntax>,
+    options: LayoutOptions,
+) -> Result<(Record, Stamp, Layout), Error> {
     let syntax = source.syntax(syntax, text);
     let node = Node::parse(text, syntax).map_err(|e| Error::Syntax {
         source: source.name(),
@@ -125,14 +46,15 @@ pub fn prepare_text(
     let checked = validate::check(&node);
     let mut violations = checked.violations;
     let layout = match &checked.record {
-        Some(record) => match layout::build(record, options) {
+        Some(record) => match layout::build(record, &checked.stamp, options) {
             Ok(l) => Some(l),
-            Err(fit) => {
+            Err(overflows) => {
                 // A field already reported is not reported again for its length.
-                for v in fit {
+                for o in &overflows {
+                    let v = overflow_violation(record.form, o);
                     if !violations
                         .iter()
-                        .any(|o| o.path == v.path && !v.path.is_empty())
+                        .any(|known| known.path == v.path && !v.path.is_empty())
                     {
                         violations.push(v);
                     }
@@ -143,7 +65,9 @@ pub fn prepare_text(
         None => None,
     };
     match (checked.record, layout) {
-        (Some(record), Some(layout)) if violations.is_empty() => Ok((record, layout)),
+        (Some(record), Some(layout)) if violations.is_empty() => {
+            Ok((record, checked.stamp, layout))
+        }
         _ => Err(Error::Rejected {
             source: source.name(),
             violations,
@@ -158,69 +82,11 @@ pub fn prepare(
     options: LayoutOptions,
 ) -> Result<Prepared, Error> {
     let text = source.read()?;
-    let (record, layout) = prepare_text(&source, &text, syntax, options)?;
+    let (record, stamp, layout) = prepare_stamped(&source, &text, syntax, options)?;
     Ok(Prepared {
         source,
         record,
+        stamp,
         layout,
     })
-}
-
-/// The PDF of a prepared record.
-pub fn render_pdf(layout: &Layout) -> Result<Vec<u8>, Error> {
-    pdf::render(layout, &PdfOptions::default()).map_err(|e| Error::Internal(e.to_string()))
-}
-
-/// The DOCX of a prepared record; `embed_fonts` embeds the shipped fonts,
-/// subset to the characters used.
-pub fn render_docx(layout: &Layout, embed_fonts: bool) -> Result<Vec<u8>, Error> {
-    docx::render(layout, &DocxOptions { embed_fonts }).map_err(|e| Error::Internal(e.to_string()))
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// directory, flushed to disk, then renamed over the target. A reader (or a
-/// crash) never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Hidden, and not ending in .pdf/.docx: never mistaken for an output.
-    let tmp = dir.join(format!(".beian-tmp-{}-{name}.part", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_data()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, "写入", e)
-    })
-}
-
-/// Removes temporary files that a killed beian left in `dir` (their process
-/// is gone). Where processes cannot be looked up, leaves them alone.
-pub fn clean_stale_temporaries(dir: &Path) {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(".beian-tmp-") else {
-            continue;
-        };
-        let pid = rest.split('-').next().unwrap_or_default();
-        if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }

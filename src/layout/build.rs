@@ -2,10 +2,9 @@
 
 use super::text::{self, SetLines};
 use super::{Block, Cell, Font, Item, Layout, Line, Meta, Page, Para, Slot, Span, Table, mm};
-use crate::error::Violation;
 use crate::fonts::Face;
 use crate::form::{Align, FormSpec, Inline, ParaSpec, StyleSpec, VAlign, parse_markup};
-use crate::record::Record;
+use crate::record::{Record, Stamp};
 
 /// What a layout may vary besides the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,14 +19,42 @@ impl Default for LayoutOptions {
     }
 }
 
-/// Lays out a record on its form. Values that do not fit their cell even at
-/// the smallest size allowed are reported, all of them.
-pub fn build(record: &Record, options: LayoutOptions) -> Result<Layout, Vec<Violation>> {
+/// What does not fit the form. Validation says it in the user's words
+/// ([`crate::record::validate::overflow_violation`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Overflow {
+    /// A value too long for its cell even at the smallest size allowed.
+    Cell {
+        /// Dotted path of the field.
+        path: String,
+        /// The value as given.
+        value: String,
+        /// How many of its characters fit.
+        fits: usize,
+    },
+    /// The whole form is longer than its page.
+    Page {
+        /// By how much, in mm.
+        over_mm: f32,
+        /// The fields taking more than one line, longest first.
+        crowded: Vec<String>,
+    },
+}
+
+/// Lays out a record, with the registry's stamp, on its form. Values that do
+/// not fit their cell even at the smallest size allowed are reported, all of
+/// them.
+pub fn build(
+    record: &Record,
+    stamp: &Stamp,
+    options: LayoutOptions,
+) -> Result<Layout, Vec<Overflow>> {
     let spec = FormSpec::get(record.form);
     let copies = options.copies.max(1);
     let mut b = Builder {
         spec,
         record,
+        stamp,
         violations: Vec::new(),
     };
     // Copies differ only in their mark: the first page decides what fits.
@@ -38,19 +65,19 @@ pub fn build(record: &Record, options: LayoutOptions) -> Result<Layout, Vec<Viol
     let mut pages = vec![first];
     pages.extend((2..=copies).map(|n| b.page(spec.copy_mark(n, copies))));
     let name = record.subject_name();
-    let ident = record.serial.as_deref().unwrap_or(name);
+    let ident = stamp.serial.as_deref().unwrap_or(name);
     Ok(Layout {
         form: record.form,
         meta: Meta {
             title: format!("{}（{ident}）", spec.title),
             subject: format!("{} · {name}", record.unit),
             author: record.unit.clone(),
-            keywords: [record.serial.as_deref(), Some(name), record.uuid.as_deref()]
+            keywords: [stamp.serial.as_deref(), Some(name), stamp.uuid.as_deref()]
                 .into_iter()
                 .flatten()
                 .map(str::to_owned)
                 .collect(),
-            date: record.filed_at.clone(),
+            date: stamp.filed_at.clone(),
             language: "zh-CN".to_owned(),
         },
         pages,
@@ -60,10 +87,19 @@ pub fn build(record: &Record, options: LayoutOptions) -> Result<Layout, Vec<Viol
 struct Builder<'a> {
     spec: &'static FormSpec,
     record: &'a Record,
-    violations: Vec<Violation>,
+    stamp: &'a Stamp,
+    violations: Vec<Overflow>,
 }
 
 impl Builder<'_> {
+    /// The printed value of a field of the record or of the stamp.
+    fn value(&self, path: &str) -> String {
+        self.record
+            .field(path)
+            .or_else(|| self.stamp.field(path))
+            .unwrap_or_default()
+    }
+
     fn page(&mut self, mark: Option<String>) -> Page {
         let spec = self.spec;
         let [width, height] = spec.page.size.map(mm);
@@ -105,15 +141,9 @@ impl Builder<'_> {
         }
         // A value too long for its cell also overflows the page; say only that.
         if y > height - margins[2] + 0.01 && self.violations.is_empty() {
-            let over = (y - (height - margins[2])) / mm(1.0);
-            let crowded = self.crowded_fields(&blocks);
-            self.violations.push(Violation {
-                path: String::new(),
-                label: String::new(),
-                message: format!(
-                    "内容太多，本表一页放不下（超出约 {over:.0} 毫米）；请精简这些较长的项：{}",
-                    crowded.join("、")
-                ),
+            self.violations.push(Overflow::Page {
+                over_mm: (y - (height - margins[2])) / mm(1.0),
+                crowded: self.crowded_fields(&blocks),
             });
         }
         Page {
@@ -124,8 +154,8 @@ impl Builder<'_> {
         }
     }
 
-    /// The fields whose values take more than one line, longest first, as
-    /// `path（label）`: what to shorten when a page overflows.
+    /// The fields whose values take more than one line, longest first: what
+    /// to shorten when a page overflows.
     fn crowded_fields(&self, blocks: &[Block]) -> Vec<String> {
         let mut fields: Vec<(usize, String)> = Vec::new();
         let paras = blocks.iter().flat_map(|b| -> Vec<&Para> {
@@ -136,7 +166,7 @@ impl Builder<'_> {
         });
         for p in paras.filter(|p| p.lines.len() > 1) {
             for f in &p.fields {
-                fields.push((p.lines.len(), format!("{f}（{}）", self.spec.label(f))));
+                fields.push((p.lines.len(), f.clone()));
             }
         }
         fields.sort_by_key(|f| std::cmp::Reverse(f.0));
@@ -405,11 +435,11 @@ impl Builder<'_> {
                 Inline::Field(f) | Inline::Blank { field: Some(f), .. } => Some(f.clone()),
                 _ => None,
             })
-            .max_by_key(|f| self.record.field(f).unwrap_or_default().chars().count())
+            .max_by_key(|f| self.value(f).chars().count())
         else {
             return;
         };
-        let value = self.record.field(&field).unwrap_or_default();
+        let value = self.value(&field);
         let chars: Vec<char> = value.chars().collect();
         let fits_with = |n: usize| {
             let truncated: String = chars[..n].iter().collect();
@@ -426,14 +456,10 @@ impl Builder<'_> {
                 hi = mid - 1
             }
         }
-        self.violations.push(Violation {
-            label: self.spec.label(&field).to_owned(),
-            message: format!(
-                "「{}」太长，表格中这一栏放不下：最多约 {lo} 个字（现有 {} 个），请使用简称",
-                crate::error::abbreviate(&value),
-                chars.len()
-            ),
+        self.violations.push(Overflow::Cell {
             path: field,
+            value,
+            fits: lo,
         });
     }
 
@@ -447,7 +473,7 @@ impl Builder<'_> {
             if f == field {
                 value.to_owned()
             } else {
-                self.record.field(f).unwrap_or_default()
+                self.value(f)
             }
         };
         markup

@@ -7,7 +7,7 @@
 mod build;
 mod text;
 
-pub use build::{LayoutOptions, build};
+pub use build::{LayoutOptions, Overflow, build};
 
 use crate::form::{Align, VAlign};
 use crate::record::FormKind;

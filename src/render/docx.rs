@@ -1679,8 +1679,9 @@ fn package(parts: &[(String, Vec<u8>)]) -> Result<Vec<u8>, DocxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::Source;
     use crate::layout::LayoutOptions;
-    use crate::pipeline::{Source, prepare_text};
+    use crate::pipeline::prepare_text;
 
     fn layout(copies: usize) -> Layout {
         let text = include_str!("../../examples/douyin.json");

@@ -7,8 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
+use beian::io::Source;
 use beian::layout::{Block, Layout, LayoutOptions, Slot, Span};
-use beian::pipeline::{Source, prepare_text};
+use beian::pipeline::prepare_text;
 use beian::record::Record;
 use beian::render::docx::{DocxOptions, render};
 

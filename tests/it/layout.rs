@@ -1,7 +1,8 @@
 //! The layout model, as a readable outline, for every good fixture.
 
+use beian::io::Source;
 use beian::layout::LayoutOptions;
-use beian::pipeline::{Source, prepare_text};
+use beian::pipeline::prepare_text;
 
 use crate::util::fixtures;
 

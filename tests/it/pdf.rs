@@ -1,8 +1,10 @@
 //! The PDFs themselves: text, fonts, pages, determinism. Pure Rust, so
 //! `cargo test` needs no external tool.
 
+use beian::io::Source;
 use beian::layout::{LayoutOptions, build};
-use beian::pipeline::{Source, prepare_text};
+use beian::pipeline::{prepare_stamped, prepare_text};
+use beian::record::Stamped;
 use beian::render::pdf::{PdfOptions, render};
 
 use crate::util::{assert_shows_form, beian, fixtures, pdf_pages_text, read, squash};
@@ -122,9 +124,21 @@ fn same_record_same_bytes_in_one_process_and_across_syntaxes() {
     assert!(first == again, "not byte-identical within one process");
 
     // The same record written as JSON gives the same bytes.
+    let text = std::fs::read_to_string(&path).expect("read");
+    let (_, stamp, _) = prepare_stamped(
+        &Source::File(path.clone()),
+        &text,
+        None,
+        LayoutOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("rare.json");
-    std::fs::write(&json, record.to_json()).expect("write");
+    let stamped = Stamped {
+        stamp: &stamp,
+        record: &record,
+    };
+    std::fs::write(&json, stamped.to_json()).expect("write");
     let (_, from_json) = pdf_of(&json, 2);
     assert!(first == from_json, "TOML and JSON differ");
 
@@ -134,7 +148,7 @@ fn same_record_same_bytes_in_one_process_and_across_syntaxes() {
         doc.contains("pdfaid:part") || doc.contains("pdfaid"),
         "no PDF/A identification"
     );
-    let layout = build(&record, LayoutOptions::default()).expect("layout");
+    let layout = build(&record, &stamp, LayoutOptions::default()).expect("layout");
     assert_eq!(
         layout.meta.date.as_deref(),
         Some("2026-03-02T09:30:00+08:00")

@@ -1,7 +1,8 @@
 //! Records: TOML and JSON are two spellings of one record.
 
+use beian::io::Source;
 use beian::layout::LayoutOptions;
-use beian::pipeline::{Source, prepare_text};
+use beian::pipeline::prepare_text;
 use beian::record::Syntax;
 
 use crate::util::{fixture, fixtures, root};

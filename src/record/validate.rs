@@ -1,5 +1,6 @@
-//! Validation: a parsed [`Node`] tree becomes a [`Record`], or every problem
-//! with it is reported at once, each naming the field's path and its label.
+//! Validation: a parsed [`Node`] tree becomes a [`Record`] and its [`Stamp`],
+//! or every problem with it is reported at once, each naming the field's path
+//! and its label.
 //!
 //! Checks here are about the record alone. Whether a value fits its cell is
 //! decided by layout ([`crate::layout`]), which reports in the same terms.
@@ -9,13 +10,16 @@ use chrono::NaiveDate;
 use crate::error::Violation;
 use crate::fonts::Face;
 use crate::form::FormSpec;
-use crate::record::{Account, FormKind, Group, Node, Person, Record};
+use crate::layout::Overflow;
+use crate::record::{Account, FormKind, Group, Node, Person, Record, Stamp};
 
 /// The outcome of checking a record: as much of it as could be read, and
 /// what is wrong. Layout runs on the partial record to find values that do
 /// not fit, so that those are reported in the same round.
 pub struct Checked {
     pub record: Option<Record>,
+    /// The registry's keys the record carries, as far as they are valid.
+    pub stamp: Stamp,
     pub violations: Vec<Violation>,
 }
 
@@ -68,6 +72,7 @@ pub fn check(node: &Node) -> Checked {
     let Node::Table(top) = node else {
         return Checked {
             record: None,
+            stamp: Stamp::default(),
             violations: vec![Violation {
                 path: String::new(),
                 label: String::new(),
@@ -89,17 +94,20 @@ pub fn check(node: &Node) -> Checked {
     };
     let mut c = Checker {
         spec: FormSpec::get(form.or(inferred).unwrap_or(FormKind::Account)),
+        stamp: Stamp::default(),
         violations: Vec::new(),
     };
     let record = c.record(top, form, form.or(inferred));
     Checked {
         record,
+        stamp: c.stamp,
         violations: c.violations,
     }
 }
 
 struct Checker {
     spec: &'static FormSpec,
+    stamp: Stamp,
     violations: Vec<Violation>,
 }
 
@@ -151,23 +159,7 @@ impl Checker {
             Some(other) => self.wrong_type("form", other, "文字 \"account\" 或 \"group\""),
         }
         let unit = self.text(top, "", "unit", true);
-        let serial = self.text(top, "", "serial", false);
-        if let Some(s) = &serial
-            && let Some(why) = crate::registry::serial_problem(s)
-        {
-            self.report("serial", format!("「{s}」{why}"));
-        }
-        let uuid =
-            self.text(top, "", "uuid", false)
-                .and_then(|u| match uuid::Uuid::try_parse(&u) {
-                    Ok(id) => Some(id.hyphenated().to_string()),
-                    Err(_) => {
-                        self.report("uuid", format!("「{u}」不是有效的 UUID"));
-                        None
-                    }
-                });
-        let filed_at = self.filed_at(top);
-
+        self.stamp = self.read_stamp(top);
         let account = self.section(
             top,
             "account",
@@ -187,14 +179,36 @@ impl Checker {
         Some(Record {
             form: effective?,
             unit: unit.unwrap_or_default(),
-            serial,
-            uuid,
-            filed_at,
             account,
             group,
             principal: principal.unwrap_or_default(),
             admin: admin.unwrap_or_default(),
         })
+    }
+
+    /// The registry's keys (`serial`, `uuid`, `filed_at`) a record may carry.
+    fn read_stamp(&mut self, top: &[(String, Node)]) -> Stamp {
+        let serial = self.text(top, "", "serial", false);
+        if let Some(s) = &serial
+            && let Some(why) = crate::registry::serial_problem(s)
+        {
+            self.report("serial", format!("「{s}」{why}"));
+        }
+        let uuid =
+            self.text(top, "", "uuid", false)
+                .and_then(|u| match uuid::Uuid::try_parse(&u) {
+                    Ok(id) => Some(id.hyphenated().to_string()),
+                    Err(_) => {
+                        self.report("uuid", format!("「{u}」不是有效的 UUID"));
+                        None
+                    }
+                });
+        let filed_at = self.filed_at(top);
+        Stamp {
+            serial,
+            uuid,
+            filed_at,
+        }
     }
 
     /// A `[section]` that must be present exactly when `wanted`.
@@ -628,6 +642,35 @@ impl Checker {
     }
 }
 
+/// What layout found does not fit the form, said as a violation in the
+/// terms of the record's form.
+pub fn overflow_violation(form: FormKind, overflow: &Overflow) -> Violation {
+    let spec = FormSpec::get(form);
+    match overflow {
+        Overflow::Cell { path, value, fits } => Violation {
+            path: path.clone(),
+            label: spec.label(path).to_owned(),
+            message: format!(
+                "「{}」太长，表格中这一栏放不下：最多约 {fits} 个字（现有 {} 个），请使用简称",
+                crate::error::abbreviate(value),
+                value.chars().count()
+            ),
+        },
+        Overflow::Page { over_mm, crowded } => Violation {
+            path: String::new(),
+            label: String::new(),
+            message: format!(
+                "内容太多，本表一页放不下（超出约 {over_mm:.0} 毫米）；请精简这些较长的项：{}",
+                crowded
+                    .iter()
+                    .map(|f| format!("{f}（{}）", spec.label(f)))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        },
+    }
+}
+
 /// What kind of character would print as something other than it is —
 /// nothing, a changed neighbour, reversed text — if `ch` is one.
 fn unprintable(ch: char) -> Option<&'static str> {
@@ -702,24 +745,10 @@ fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     let key = key.to_lowercase();
     known
         .iter()
-        .map(|k| (levenshtein(&key, k), *k))
+        .map(|k| (strsim::levenshtein(&key, k), *k))
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

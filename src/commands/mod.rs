@@ -1,0 +1,178 @@
+//! The commands: each takes a validated [`crate::cli::Command`]'s parts, does
+//! its work and says what it did through a [`Say`], line by line as it
+//! happens, so that a failure part way still leaves the user told what was
+//! done. Only `main` prints.
+
+mod check;
+mod init;
+mod list;
+mod regen;
+mod render;
+mod show;
+mod verify;
+
+use std::path::Path;
+
+pub use check::check;
+pub use init::{init, template};
+pub use list::{list, list_csv};
+pub use regen::regen;
+pub use render::{RenderJob, render, render_draft, render_filed};
+pub use show::show;
+pub use verify::verify;
+
+use crate::cli::Command;
+use crate::error::{Error, Violation};
+use crate::form::FormSpec;
+use crate::io::Source;
+use crate::layout::LayoutOptions;
+use crate::pipeline::{self, Prepared};
+use crate::record::{FormKind, Syntax};
+use crate::registry::{Registry, RegistryConfig, RegistryError};
+
+/// Where a command says what it did, a line at a time.
+pub type Say<'a> = &'a mut dyn FnMut(&str);
+
+/// Runs a command.
+pub fn run(command: Command, say: Say<'_>) -> Result<(), Error> {
+    match command {
+        Command::Help(text) => {
+            say(text.trim_end());
+            Ok(())
+        }
+        Command::Init(form) => init(form, say),
+        Command::Check { sources, syntax } => check(sources, syntax, say),
+        Command::Render(job) => render(job, say),
+        Command::Regen {
+            registry,
+            serials,
+            version,
+            output,
+        } => regen(&open_existing(&registry)?, &serials, version, &output, say),
+        Command::Verify { registry, files } => verify(&open_existing(&registry)?, &files, say),
+        Command::List {
+            registry,
+            filter,
+            csv,
+        } => list(&open_existing(&registry)?, &filter, csv, say),
+        Command::Show { registry, serial } => show(&open_existing(&registry)?, &serial, say),
+    }
+}
+
+/// How users and messages call a form: as the form spells it.
+pub fn form_name(form: FormKind) -> &'static str {
+    &FormSpec::get(form).name
+}
+
+/// Prepares every record; if any is rejected, reports all rejections.
+fn prepare_all(
+    sources: Vec<Source>,
+    syntax: Option<Syntax>,
+    options: LayoutOptions,
+) -> Result<Vec<Prepared>, Error> {
+    if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
+        return Err(Error::Usage("标准输入「-」只能用一次".into()));
+    }
+    let mut prepared = Vec::new();
+    let mut failures = Vec::new();
+    for source in sources {
+        match pipeline::prepare(source, syntax, options) {
+            Ok(p) => prepared.push(p),
+            // Every record is read and checked, whatever goes wrong with one.
+            Err(e) => failures.push(e),
+        }
+    }
+    match failures.len() {
+        0 => Ok(prepared),
+        1 => Err(failures.remove(0)),
+        _ => Err(Error::Many(failures)),
+    }
+}
+
+/// Opens (creating if needed) the registry at `path`.
+pub fn open(path: &Path) -> Result<Registry, Error> {
+    Registry::open(path).map_err(|e| registry_error(path, e))
+}
+
+/// Opens a registry that must already exist: reading commands never create one.
+fn open_existing(path: &Path) -> Result<Registry, Error> {
+    if !path.exists() {
+        return Err(Error::io(
+            path,
+            "打开登记簿",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        ));
+    }
+    open(path)
+}
+
+/// A registry error, in Chinese for what a user can act on.
+pub fn registry_error(path: &Path, e: RegistryError) -> Error {
+    let shown = path.display();
+    match e {
+        RegistryError::UnknownSerial(s) => Error::Rejected {
+            source: format!("编号 {s}"),
+            violations: vec![serial_violation(format!(
+                "「{s}」不在登记簿（{shown}）中；手工编号的旧表请加 --import 登记"
+            ))],
+        },
+        RegistryError::WrongForm { serial, form } => Error::Rejected {
+            source: format!("编号 {serial}"),
+            violations: vec![serial_violation(format!(
+                "「{serial}」是{}的编号，不能用于另一种表格",
+                form_name(form)
+            ))],
+        },
+        RegistryError::BadSerial(m) => Error::Rejected {
+            source: "编号".into(),
+            violations: vec![serial_violation(format!("编号不可用：{m}"))],
+        },
+        RegistryError::BadUuid(u) => Error::Rejected {
+            source: "记录标识".into(),
+            violations: vec![Violation {
+                path: "uuid".into(),
+                label: "记录标识".into(),
+                message: format!("「{u}」不是有效的 UUID"),
+            }],
+        },
+        RegistryError::Drift {
+            serial,
+            version,
+            kind,
+            ..
+        } => Error::Registry(format!(
+            "{serial} 第 {version} 版的 {kind} 与备案时登记的不一致：本版本的 beian 生成的文件与当初不同；\
+             请用当初的 beian 版本重新生成，或把记录作为更正重新备案"
+        )),
+        RegistryError::BadTemplate(m) | RegistryError::Config(m) => Error::Registry(format!(
+            "编号格式配置有误（{}）：{m}",
+            RegistryConfig::path_beside(path).display()
+        )),
+        RegistryError::SchemaTooNew { found, supported } => Error::Registry(format!(
+            "登记簿「{shown}」由更新版本的 beian 写入（结构版本 {found}，本程序支持 {supported}）；请升级 beian"
+        )),
+        RegistryError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::CannotOpen
+            ) =>
+        {
+            Error::Registry(format!(
+                "「{shown}」不是 beian 的登记簿（SQLite 数据库），或无法打开；请检查 --registry 指向的文件"
+            ))
+        }
+        e if e.is_busy() => Error::Registry(format!(
+            "登记簿「{shown}」正被其他程序长时间占用，请稍后再试"
+        )),
+        RegistryError::Io(io) => Error::io(path, "打开登记簿", io),
+        other => Error::Internal(format!("registry {shown}: {other}")),
+    }
+}
+
+fn serial_violation(message: String) -> Violation {
+    Violation {
+        path: "serial".into(),
+        label: "编号".into(),
+        message,
+    }
+}

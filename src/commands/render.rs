@@ -1,0 +1,279 @@
+//! `beian render`: files each record (assigning its 编号), renders it under
+//! that serial and writes the files; with `--draft`, renders without filing.
+//!
+//! Order of work for one record, so that a crash at any moment leaves the
+//! registry and the output directory consistent: the filing and the hashes of
+//! its outputs are committed in one transaction with the render inside it;
+//! then each file is written to a temporary name and renamed. Re-running the
+//! same record after a crash is idempotent and writes the same files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+
+use super::{Say, form_name, open, prepare_all, registry_error, serial_violation};
+use crate::error::Error;
+use crate::io::{self, Source};
+use crate::layout::{self, Layout, LayoutOptions};
+use crate::pipeline::Prepared;
+use crate::record::validate::overflow_violation;
+use crate::record::{Stamp, Syntax};
+use crate::registry::{FileError, Filed, FilingRequest, Output, Registry};
+use crate::render::Format;
+
+/// What `render` is asked to do, validated.
+#[derive(Debug)]
+pub struct RenderJob {
+    pub sources: Vec<Source>,
+    pub output: PathBuf,
+    pub options: LayoutOptions,
+    /// Sorted, without repeats.
+    pub formats: Vec<Format>,
+    pub syntax: Option<Syntax>,
+    /// `None` for a draft: nothing is filed.
+    pub registry: Option<PathBuf>,
+    /// Accept serials the registry does not know (hand-numbered forms).
+    pub import: bool,
+}
+
+/// Runs `render`: prepares every record (all or nothing), then drafts or files.
+pub fn render(job: RenderJob, say: Say<'_>) -> Result<(), Error> {
+    let prepared = prepare_all(job.sources, job.syntax, job.options)?;
+    match &job.registry {
+        None => render_draft(&prepared, &job.output, &job.formats, say),
+        Some(path) => {
+            let mut registry = open(path)?;
+            let now = chrono::Local::now().fixed_offset();
+            render_filed(
+                &mut registry,
+                &prepared,
+                &job.output,
+                job.options,
+                &job.formats,
+                job.import,
+                now,
+                say,
+            )
+        }
+    }
+}
+
+/// Renders without filing: named by serial if the record has one, else by
+/// the record file's name.
+pub fn render_draft(
+    prepared: &[Prepared],
+    output: &Path,
+    formats: &[Format],
+    say: Say<'_>,
+) -> Result<(), Error> {
+    // Name every output before writing any, so a clash writes nothing.
+    let mut planned: BTreeMap<PathBuf, (usize, Format)> = BTreeMap::new();
+    for (i, p) in prepared.iter().enumerate() {
+        let stem = p
+            .stamp
+            .serial
+            .clone()
+            .or_else(|| p.source.stem())
+            .or_else(|| p.stamp.uuid.clone())
+            .unwrap_or_else(|| "record".to_owned());
+        for &f in formats {
+            let path = output.join(format!("{stem}.{}", f.ext()));
+            if let Some((j, _)) = planned.insert(path.clone(), (i, f)) {
+                return Err(Error::Usage(format!(
+                    "「{}」和「{}」都会写到「{}」；请分开输出目录或给记录编号",
+                    prepared[j].source.name(),
+                    p.source.name(),
+                    path.display()
+                )));
+            }
+        }
+    }
+
+    // Render everything in memory, then write.
+    let mut files = Vec::new();
+    for (path, (i, format)) in &planned {
+        let bytes = format.render(&prepared[*i].layout)?;
+        files.push((path.clone(), bytes, prepared[*i].layout.pages.len()));
+    }
+    std::fs::create_dir_all(output).map_err(|e| Error::io(output, "创建目录", e))?;
+    for (path, bytes, pages) in files {
+        io::write_atomic(&path, &bytes)?;
+        say(&format!("已生成 {}（{pages} 页）", path.display()));
+    }
+    Ok(())
+}
+
+/// Files and renders prepared records, then writes their files: each
+/// record's outputs, plus `<serial>.toml`, the filed record, a self-contained
+/// source for regeneration. What was done is said as it is done, so that a
+/// failure part way still tells what was filed.
+#[allow(clippy::too_many_arguments)]
+pub fn render_filed(
+    registry: &mut Registry,
+    prepared: &[Prepared],
+    out_dir: &Path,
+    options: LayoutOptions,
+    formats: &[Format],
+    import: bool,
+    now: DateTime<FixedOffset>,
+    say: Say<'_>,
+) -> Result<(), Error> {
+    let serials = check_serials(registry, prepared, import)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "创建目录", e))?;
+    io::clean_stale_temporaries(out_dir);
+    let copies = options.copies as u32;
+    for (p, serial) in prepared.iter().zip(&serials) {
+        let content = p.record.to_toml();
+        let req = FilingRequest {
+            form: p.record.form,
+            serial: serial.as_deref(),
+            import,
+            uuid: p.stamp.uuid.as_deref(),
+            unit: &p.record.unit,
+            name: p.record.subject_name(),
+            content: &content,
+            now,
+            beian_version: env!("CARGO_PKG_VERSION"),
+        };
+        let mut laid_out = None;
+        let result = registry.file(&req, |filed| -> Result<Vec<Output>, Error> {
+            let stamp = stamp_of(filed);
+            let layout = stamped_layout(p, &stamp, options)?;
+            let mut outputs = Vec::new();
+            for &format in formats {
+                outputs.push(Output {
+                    kind: format.kind().to_owned(),
+                    copies,
+                    file_name: format!("{}.{}", filed.serial, format.ext()),
+                    bytes: format.render(&layout)?,
+                });
+            }
+            laid_out = Some((stamp, layout.pages.len()));
+            Ok(outputs)
+        });
+        let (filed, outputs) = result.map_err(|e| match e {
+            FileError::Registry(e) => registry_error(registry.path(), e),
+            FileError::Render(e) => e,
+        })?;
+        let Some((stamp, pages)) = laid_out else {
+            return Err(Error::Internal("filing returned without rendering".into()));
+        };
+        say(&match (filed.is_new, filed.version) {
+            (true, 1) => format!("已备案 {}（{}）", filed.serial, p.source.name()),
+            (true, v) => format!(
+                "已更正 {} —— 第 {v} 版（{}）",
+                filed.serial,
+                p.source.name()
+            ),
+            (false, v) => format!(
+                "{} 第 {v} 版已备案过，内容相同，照原样重新生成（{}）",
+                filed.serial,
+                p.source.name()
+            ),
+        });
+        for o in &outputs {
+            let path = out_dir.join(&o.file_name);
+            io::write_atomic(&path, &o.bytes)?;
+            say(&format!("  已生成 {}（{pages} 页）", path.display()));
+        }
+        let source = out_dir.join(format!("{}.toml", filed.serial));
+        io::write_atomic(&source, filed_source(&stamp, &content).as_bytes())?;
+        say(&format!("  已生成 {}（备案记录）", source.display()));
+    }
+    Ok(())
+}
+
+/// The serial each record files under (its own, or that of the filing its
+/// uuid names), after checking every record against the registry, so that
+/// a batch is either refused whole or filed whole (barring I/O failures).
+fn check_serials(
+    registry: &Registry,
+    prepared: &[Prepared],
+    import: bool,
+) -> Result<Vec<Option<String>>, Error> {
+    let mut problems = Vec::new();
+    let mut serials: Vec<Option<String>> = Vec::new();
+    for p in prepared {
+        let reject = |message: String| Error::Rejected {
+            source: p.source.name(),
+            violations: vec![serial_violation(message)],
+        };
+        // A record that carries the uuid of a filing is that filing.
+        let mut serial = p.stamp.serial.clone();
+        if serial.is_none()
+            && let Some(uuid) = &p.stamp.uuid
+        {
+            serial = registry
+                .serial_of_uuid(uuid)
+                .map_err(|e| registry_error(registry.path(), e))?;
+        }
+        if let Some(s) = &serial {
+            let known = registry
+                .latest(s)
+                .map_err(|e| registry_error(registry.path(), e))?;
+            match known {
+                None if !import => problems.push(reject(format!(
+                    "「{s}」不在登记簿（{}）中；beian 之前手工编号的表格请加 --import 登记",
+                    registry.path().display()
+                ))),
+                Some(f) if f.form != p.record.form => problems.push(reject(format!(
+                    "「{s}」是{}的编号，不能用于{}",
+                    form_name(f.form),
+                    form_name(p.record.form)
+                ))),
+                _ => {}
+            }
+            if let Some(i) = serials
+                .iter()
+                .position(|o| o.as_deref() == Some(s.as_str()))
+            {
+                problems.push(reject(format!(
+                    "「{s}」在这一批中出现了两次（另一份是 {}）；一个编号只对应一个帐号或群",
+                    prepared[i].source.name()
+                )));
+            }
+        }
+        serials.push(serial);
+    }
+    match problems.len() {
+        0 => Ok(serials),
+        1 => Err(problems.remove(0)),
+        _ => Err(Error::Many(problems)),
+    }
+}
+
+/// The registry's stamp on a filing.
+pub fn stamp_of(filed: &Filed) -> Stamp {
+    Stamp {
+        serial: Some(filed.serial.clone()),
+        uuid: Some(filed.uuid.clone()),
+        filed_at: Some(filed.filed_at.clone()),
+    }
+}
+
+/// The record's layout under `stamp`: the one already made if the record
+/// carried that very stamp (a filed record rendered again), else laid out
+/// anew with it.
+fn stamped_layout(p: &Prepared, stamp: &Stamp, options: LayoutOptions) -> Result<Layout, Error> {
+    if p.stamp == *stamp {
+        return Ok(p.layout.clone());
+    }
+    layout::build(&p.record, stamp, options).map_err(|overflows| Error::Rejected {
+        source: p.source.name(),
+        violations: overflows
+            .iter()
+            .map(|o| overflow_violation(p.record.form, o))
+            .collect(),
+    })
+}
+
+/// `<serial>.toml`: the filed record (stamp, then content), with a comment
+/// saying what it is.
+pub fn filed_source(stamp: &Stamp, content: &str) -> String {
+    let serial = stamp.serial.as_deref().unwrap_or_default();
+    format!(
+        "# 备案记录：{serial} 的填写内容、编号、记录标识与备案时间。\n# 用它可重新生成表格：beian render {serial}.toml --draft\n{}\n{content}",
+        stamp.to_toml()
+    )
+}

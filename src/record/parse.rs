@@ -1,0 +1,255 @@
+//! Reading a record document: TOML or JSON text into a neutral [`Node`] tree,
+//! with syntax errors placed and explained in Chinese.
+
+use chrono::NaiveDate;
+
+/// A parsed input document, independent of its syntax.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Date(NaiveDate),
+    /// A TOML date-time or time, kept as written.
+    DateTime(String),
+    Array(Vec<Node>),
+    Table(Vec<(String, Node)>),
+    /// JSON `null`: has no TOML counterpart; validation reads it as "not given".
+    Null,
+}
+
+/// The input syntax of a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Toml,
+    Json,
+}
+
+impl Syntax {
+    /// Guesses the syntax of a document: JSON starts with `{`.
+    pub fn sniff(text: &str) -> Syntax {
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{')
+        {
+            true => Syntax::Json,
+            false => Syntax::Toml,
+        }
+    }
+}
+
+/// A syntax error with its 1-based position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Node {
+    /// Parses a record document.
+    pub fn parse(text: &str, syntax: Syntax) -> Result<Node, SyntaxError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        match syntax {
+            Syntax::Toml => {
+                let table: toml::Table = toml::from_str(text).map_err(|e| {
+                    let (line, column) =
+                        e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+                    let message = unquoted_text(text.lines().nth(line - 1).unwrap_or_default())
+                        .unwrap_or_else(|| explain(e.message().trim()));
+                    SyntaxError {
+                        line,
+                        column,
+                        message,
+                    }
+                })?;
+                Ok(Node::from_toml(toml::Value::Table(table)))
+            }
+            Syntax::Json => {
+                let value: JsonNode = serde_json::from_str(text).map_err(|e| {
+                    let detail = e.to_string();
+                    // serde_json appends " at line L column C"; we say where already.
+                    let detail = detail.split(" at line ").next().unwrap_or(&detail);
+                    SyntaxError {
+                        line: e.line().max(1),
+                        column: e.column().max(1),
+                        message: explain(detail),
+                    }
+                })?;
+                Ok(value.0)
+            }
+        }
+    }
+
+    fn from_toml(v: toml::Value) -> Node {
+        match v {
+            toml::Value::String(s) => Node::Str(s),
+            toml::Value::Integer(i) => Node::Int(i),
+            toml::Value::Float(f) => Node::Float(f),
+            toml::Value::Boolean(b) => Node::Bool(b),
+            toml::Value::Datetime(d) => match (d.date, d.time) {
+                (Some(date), None) => NaiveDate::from_ymd_opt(
+                    i32::from(date.year),
+                    u32::from(date.month),
+                    u32::from(date.day),
+                )
+                .map_or_else(|| Node::DateTime(d.to_string()), Node::Date),
+                _ => Node::DateTime(d.to_string()),
+            },
+            toml::Value::Array(a) => Node::Array(a.into_iter().map(Node::from_toml).collect()),
+            toml::Value::Table(t) => Node::Table(
+                t.into_iter()
+                    .map(|(k, v)| (k, Node::from_toml(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// What kind of value this is, in words a form-filler knows.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Node::Str(_) => "文字",
+            Node::Bool(_) => "true/false",
+            Node::Int(_) | Node::Float(_) => "数字",
+            Node::Date(_) => "日期",
+            Node::Null => "null",
+            Node::DateTime(_) => "日期时间",
+            Node::Array(_) => "列表",
+            Node::Table(_) => "表",
+        }
+    }
+}
+
+/// The commonest TOML mistake: a text value without quotes (a phone number
+/// like 0553-5971011 even parses as a bad date). Says so, naming the key.
+fn unquoted_text(line: &str) -> Option<String> {
+    let (key, value) = line.split_once('=')?;
+    let (key, value) = (
+        key.trim(),
+        value.split('#').next().unwrap_or_default().trim(),
+    );
+    let typed = [
+        "verified",
+        "opened",
+        "interactive",
+        "interactive_reviewed",
+        "filed_at",
+    ];
+    let quoted = value.starts_with(['"', '\'', '[', '{']);
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    (plain && !quoted && !value.is_empty() && !typed.contains(&key))
+        .then(|| format!("{key} 的值是文字，要用英文双引号括起来：{key} = \"{value}\""))
+}
+
+/// A parser's message in Chinese, with the original kept for the curious.
+fn explain(detail: &str) -> String {
+    const KNOWN: &[(&str, &str)] = &[
+        (
+            "invalid date",
+            "日期无效：写成 2019-09-01，且须是真实存在的日期",
+        ),
+        ("invalid time", "时间无效"),
+        ("duplicate key", "同一项写了两次"),
+        (
+            "invalid basic string",
+            "引号没有配对：文字要用英文双引号 \"…\" 括起来",
+        ),
+        ("invalid literal string", "引号没有配对"),
+        ("unterminated", "引号或括号没有闭合"),
+        ("key with no value", "缺少「=」和值"),
+        ("expected `=`", "缺少「=」"),
+        ("invalid table header", "节名写错了：应写成 [account] 这样"),
+        (
+            "invalid key",
+            "项名写错了：只用英文字母和下划线，例如 name = \"…\"",
+        ),
+        (
+            "string values must be quoted",
+            "文字要用英文双引号 \"…\" 括起来",
+        ),
+        ("invalid string", "文字要用英文双引号 \"…\" 括起来"),
+        ("trailing comma", "多了一个逗号"),
+        ("EOF while parsing", "文件不完整：括号或引号没有闭合"),
+        ("expected value", "这里缺少一个值"),
+        ("expected `,` or `}`", "缺少逗号或右花括号"),
+        ("key must be a string", "项名要用英文双引号括起来"),
+        ("control character", "含有控制字符"),
+    ];
+    match KNOWN.iter().find(|(k, _)| detail.contains(k)) {
+        Some((_, zh)) => format!("{zh}（{detail}）"),
+        None => detail.to_owned(),
+    }
+}
+
+/// A JSON document read straight into a [`Node`]. Unlike `serde_json::Value`
+/// it refuses a key written twice in one object, as TOML does, instead of
+/// silently keeping the last.
+struct JsonNode(Node);
+
+impl<'de> serde::Deserialize<'de> for JsonNode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor).map(JsonNode)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(i64::try_from(v).map_or(Node::Float(v as f64), Node::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonNode(n)) = seq.next_element()? {
+            items.push(n);
+        }
+        Ok(Node::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries: Vec<(String, Node)> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if entries.iter().any(|(k, _)| *k == key) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let JsonNode(value) = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(Node::Table(entries))
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}

@@ -1,0 +1,687 @@
+//! The filing registry: which serial was given to which record, and the
+//! SHA-256 of every output rendered for it.
+//!
+//! The registry is one SQLite file (WAL mode) shared by every `beian`
+//! process that files into it. Serials are allocated inside a
+//! `BEGIN IMMEDIATE` transaction that also wraps the render, so a serial is
+//! only consumed when the outputs for it exist, numbering is gap-free, and
+//! concurrent processes queue on SQLite's write lock instead of racing.
+//!
+//! README.md ("The registry") documents the schema and the ordering guarantees.
+//! The registry is storage only: how filings are listed, exported or named
+//! to users is the commands' business.
+
+mod config;
+mod error;
+mod schema;
+mod serial;
+#[cfg(test)]
+mod tests;
+
+use std::fs::OpenOptions;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use config::{CONFIG_FILE_NAME, RegistryConfig};
+pub use error::{FileError, RegistryError};
+pub use serial::{DEFAULT_ACCOUNT_TEMPLATE, DEFAULT_GROUP_TEMPLATE, SerialFormat, serial_problem};
+
+use crate::record::FormKind;
+use schema::{FILING_COLUMNS, filing_from_row, migrate};
+use serial::validate_serial;
+
+/// How long a process waits for another one's write transaction (which
+/// includes a render) before giving up with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------
+
+/// What the caller files: one record, in canonical form.
+#[derive(Debug, Clone)]
+pub struct FilingRequest<'a> {
+    pub form: FormKind,
+    /// The record's own serial, if it has one.
+    pub serial: Option<&'a str>,
+    /// Allow an unknown `serial` (hand-numbered before `beian`).
+    pub import: bool,
+    /// The record's uuid, if any; a v4 is generated otherwise.
+    pub uuid: Option<&'a str>,
+    /// 申请单位名称, stored for listing and filtering.
+    pub unit: &'a str,
+    /// Account or group name, stored for listing.
+    pub name: &'a str,
+    /// Canonical record text (TOML) without `serial`/`uuid`/`filed_at`
+    /// ([`crate::record::Record::to_toml`]). Must be byte-for-byte
+    /// deterministic: its SHA-256 is the idempotency key.
+    pub content: &'a str,
+    /// Wall clock, passed in so tests and callers control it.
+    pub now: DateTime<FixedOffset>,
+    /// Version of the `beian` doing the filing, kept for forensics.
+    pub beian_version: &'a str,
+}
+
+/// The filing a render is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Filed {
+    pub serial: String,
+    pub version: u32,
+    pub uuid: String,
+    /// RFC 3339 with offset, seconds precision.
+    pub filed_at: String,
+    /// `false` when an existing filing was returned (idempotent re-run).
+    pub is_new: bool,
+}
+
+/// One rendered output; its SHA-256 is stored with the filing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// e.g. `pdf`, `docx`.
+    pub kind: String,
+    /// Number of copies printed on the form (part of the output's identity).
+    pub copies: u32,
+    /// File name the caller will write (informational; not checked).
+    pub file_name: String,
+    /// The rendered file.
+    pub bytes: Vec<u8>,
+}
+
+/// A stored output (hash only; the bytes live in the file system).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputRecord {
+    pub kind: String,
+    pub copies: u32,
+    pub file_name: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// One version of a filing, with its outputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FilingRecord {
+    pub serial: String,
+    pub version: u32,
+    pub form: FormKind,
+    pub year: i32,
+    /// `None` for imported (hand-numbered) serials.
+    pub seq: Option<u32>,
+    pub uuid: String,
+    pub unit: String,
+    pub name: String,
+    /// The full canonical record (TOML), including serial, uuid, filed_at.
+    pub canonical: String,
+    pub content_sha256: String,
+    pub filed_at: String,
+    pub beian_version: String,
+    pub outputs: Vec<OutputRecord>,
+}
+
+/// Where an output with a given SHA-256 came from (for `beian verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputMatch {
+    pub serial: String,
+    pub version: u32,
+    pub form: FormKind,
+    pub kind: String,
+    pub copies: u32,
+    pub file_name: String,
+    /// Latest version of the serial: if greater than `version`, the file is
+    /// superseded by a correction.
+    pub latest_version: u32,
+}
+
+/// Filter for [`Registry::list`]; `None` fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub form: Option<FormKind>,
+    pub year: Option<i32>,
+    /// Substring of the unit name (case-sensitive).
+    pub unit: Option<String>,
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    let digest = Sha256::digest(bytes.as_ref());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Registry
+// ---------------------------------------------------------------------------
+
+/// An open registry database. One per process (or thread); every instance
+/// has its own SQLite connection, and they coordinate through file locks.
+#[derive(Debug)]
+pub struct Registry {
+    conn: Connection,
+    path: PathBuf,
+    config: RegistryConfig,
+}
+
+impl Registry {
+    /// Opens (creating if needed) the registry at `path`, with the
+    /// `beian.toml` found beside it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        let path = path.as_ref();
+        let config = RegistryConfig::load_beside(path)?;
+        Self::open_with_config(path, config)
+    }
+
+    /// Opens (creating if needed) the registry at `path` with an explicit
+    /// configuration.
+    pub fn open_with_config(
+        path: impl AsRef<Path>,
+        config: RegistryConfig,
+    ) -> Result<Self, RegistryError> {
+        let path = path.as_ref();
+        create_owner_only(path)?;
+        // No CREATE flag: the file exists with the right mode by now, and
+        // SQLite gives its -wal/-shm files the database file's mode. No URI
+        // flag: a path is a path.
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL lets readers run beside the one writer. The switch is stored in
+        // the file, so only the first open of a new registry really does it.
+        let mode: String = retry_busy(|| {
+            Ok(conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?)
+        })?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(RegistryError::Internal(format!(
+                "cannot enable wal mode (got {mode})"
+            )));
+        }
+        // WAL's default NORMAL may lose the last commits on power loss; a
+        // serial handed out must stay handed out.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        retry_busy(|| migrate(&mut conn))?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+            config,
+        })
+    }
+
+    /// The database file this registry was opened on.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The configuration serials are formatted with.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    /// Files a record, calling `render(&Filed)` inside the same write
+    /// transaction (`BEGIN IMMEDIATE`) to produce the outputs, whose SHA-256
+    /// are stored with the filing.
+    ///
+    /// Nothing is committed unless `render` succeeds and, for an existing
+    /// filing, every output already on record hashes the same (else
+    /// [`RegistryError::Drift`]). `render` must therefore be deterministic
+    /// in its `Filed` and the record content (no wall clock, no randomness).
+    /// Other processes wait for the render on the write lock.
+    pub fn file<E>(
+        &mut self,
+        req: &FilingRequest<'_>,
+        render: impl FnOnce(&Filed) -> Result<Vec<Output>, E>,
+    ) -> Result<(Filed, Vec<Output>), FileError<E>> {
+        let form = req.form;
+        let request_uuid = req.uuid.map(normalize_uuid).transpose()?;
+        let content_sha = sha256_hex(req.content);
+        let format = self.config.format_for(form).clone();
+
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+
+        let existing = match req.serial {
+            Some(serial) => latest_row(&tx, serial)?,
+            None => same_content_row(&tx, form, &content_sha)?,
+        };
+
+        let filed = match (req.serial, existing) {
+            (_, Some(row)) if row.form != form => {
+                return Err(RegistryError::WrongForm {
+                    serial: row.serial,
+                    form: row.form,
+                }
+                .into());
+            }
+            // Same content as on record: hand back the original filing.
+            (_, Some(row)) if row.content_sha256 == content_sha => Filed {
+                serial: row.serial,
+                version: row.version,
+                uuid: row.uuid,
+                filed_at: row.filed_at,
+                is_new: false,
+            },
+            // A correction: same serial (and uuid, year, seq), next version.
+            (Some(_), Some(row)) => {
+                let version = row
+                    .version
+                    .checked_add(1)
+                    .ok_or_else(|| RegistryError::Internal("version overflow".into()))?;
+                let filed = Filed {
+                    serial: row.serial,
+                    version,
+                    uuid: row.uuid,
+                    filed_at: rfc3339(req.now),
+                    is_new: true,
+                };
+                insert_filing(&tx, &filed, form, row.year, row.seq, req, &content_sha)?;
+                filed
+            }
+            (None, _) => {
+                let year = req.now.year();
+                let (serial, seq) = allocate(&tx, form, &format, year)?;
+                let filed = Filed {
+                    serial,
+                    version: 1,
+                    uuid: request_uuid.unwrap_or_else(new_uuid),
+                    filed_at: rfc3339(req.now),
+                    is_new: true,
+                };
+                insert_filing(&tx, &filed, form, year, Some(seq), req, &content_sha)?;
+                filed
+            }
+            (Some(serial), None) if !req.import => {
+                return Err(RegistryError::UnknownSerial(serial.into()).into());
+            }
+            (Some(serial), None) => {
+                validate_serial(serial)?;
+                let year = format
+                    .parse_serial(serial)
+                    .and_then(|(year, _)| year)
+                    .unwrap_or_else(|| req.now.year());
+                let filed = Filed {
+                    serial: serial.into(),
+                    version: 1,
+                    uuid: request_uuid.unwrap_or_else(new_uuid),
+                    filed_at: rfc3339(req.now),
+                    is_new: true,
+                };
+                insert_filing(&tx, &filed, form, year, None, req, &content_sha)?;
+                filed
+            }
+        };
+
+        // Dropping `tx` on any early return (or a panic in `render`) rolls
+        // back, releasing the serial.
+        let outputs = render(&filed).map_err(FileError::Render)?;
+        for out in &outputs {
+            store_output(&tx, &filed, out)?;
+        }
+        tx.commit()?;
+        Ok((filed, outputs))
+    }
+
+    /// The latest version of `serial`, with its outputs.
+    pub fn latest(&self, serial: &str) -> Result<Option<FilingRecord>, RegistryError> {
+        latest_row(&self.conn, serial)?
+            .map(|r| self.with_outputs(r))
+            .transpose()
+    }
+
+    /// The serial a record identity (uuid) was filed under, if any.
+    pub fn serial_of_uuid(&self, uuid: &str) -> Result<Option<String>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT serial FROM filing WHERE uuid = ?1 ORDER BY version DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query([uuid])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
+    }
+
+    /// One specific version of `serial`, with its outputs.
+    pub fn version(
+        &self,
+        serial: &str,
+        version: u32,
+    ) -> Result<Option<FilingRecord>, RegistryError> {
+        let sql = format!("SELECT {FILING_COLUMNS} FROM filing WHERE serial = ?1 AND version = ?2");
+        self.conn
+            .prepare_cached(&sql)?
+            .query_row(params![serial, version], filing_from_row)
+            .optional()?
+            .map(|r| self.with_outputs(r))
+            .transpose()
+    }
+
+    /// Every version of `serial`, oldest first (empty if unknown).
+    pub fn history(&self, serial: &str) -> Result<Vec<FilingRecord>, RegistryError> {
+        let sql = format!("SELECT {FILING_COLUMNS} FROM filing WHERE serial = ?1 ORDER BY version");
+        let rows = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map([serial], filing_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|r| self.with_outputs(r)).collect()
+    }
+
+    /// Every stored output whose SHA-256 is `sha_hex` (any case).
+    pub fn find_output_by_sha256(&self, sha_hex: &str) -> Result<Vec<OutputMatch>, RegistryError> {
+        let sha = sha_hex.trim().to_ascii_lowercase();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.serial, o.version, f.form, o.kind, o.copies, o.file_name,
+                    (SELECT max(version) FROM filing g WHERE g.serial = o.serial)
+               FROM output o JOIN filing f USING (serial, version)
+              WHERE o.sha256 = ?1
+              ORDER BY o.serial, o.version, o.kind, o.copies",
+        )?;
+        let rows = stmt
+            .query_map([sha], |r| {
+                Ok(OutputMatch {
+                    serial: r.get(0)?,
+                    version: r.get(1)?,
+                    form: r.get(2)?,
+                    kind: r.get(3)?,
+                    copies: r.get(4)?,
+                    file_name: r.get(5)?,
+                    latest_version: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The latest version of each serial matching `filter`, ordered by form,
+    /// year, seq (imported serials, which have none, first), serial.
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<FilingRecord>, RegistryError> {
+        let sql = format!(
+            "SELECT {FILING_COLUMNS} FROM filing f
+              WHERE f.version = (SELECT max(version) FROM filing g WHERE g.serial = f.serial)
+                AND (?1 IS NULL OR f.form = ?1)
+                AND (?2 IS NULL OR f.year = ?2)
+                AND (?3 IS NULL OR instr(f.unit, ?3) > 0)
+              ORDER BY f.form, f.year, f.seq, f.serial"
+        );
+        let rows = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(
+                params![filter.form, filter.year, filter.unit],
+                filing_from_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|r| self.with_outputs(r)).collect()
+    }
+
+    /// `PRAGMA integrity_check` (and `foreign_key_check`): `true` if sound.
+    pub fn integrity_check(&self) -> Result<bool, RegistryError> {
+        let report = self
+            .conn
+            .prepare("PRAGMA integrity_check")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let fk_violation = self
+            .conn
+            .prepare("PRAGMA foreign_key_check")?
+            .query([])?
+            .next()?
+            .is_some();
+        Ok(report == ["ok"] && !fk_violation)
+    }
+
+    fn with_outputs(&self, mut record: FilingRecord) -> Result<FilingRecord, RegistryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, copies, file_name, sha256, size FROM output
+              WHERE serial = ?1 AND version = ?2 ORDER BY kind, copies",
+        )?;
+        record.outputs = stmt
+            .query_map(params![record.serial, record.version], |r| {
+                Ok(OutputRecord {
+                    kind: r.get(0)?,
+                    copies: r.get(1)?,
+                    file_name: r.get(2)?,
+                    sha256: r.get(3)?,
+                    size: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(record)
+    }
+}
+
+/// Creates the database file readable by its owner only, before SQLite
+/// writes anything into it. An existing file is left as it is.
+fn create_owner_only(path: &Path) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(file) => {
+            // The umask may have stripped bits from 0600; set it exactly.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+            drop(file);
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Retries `op` while SQLite says BUSY, until [`BUSY_TIMEOUT`].
+///
+/// The busy handler covers ordinary lock waits, but SQLite fails at once,
+/// without waiting, where waiting could deadlock: several connections that
+/// each hold a read lock and all want to switch a new file to WAL. Backing
+/// off (with jitter, so they do not collide again) and retrying resolves it.
+fn retry_busy<T>(mut op: impl FnMut() -> Result<T, RegistryError>) -> Result<T, RegistryError> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match op() {
+            Err(RegistryError::Sqlite(e))
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && Instant::now() < deadline =>
+            {
+                let jitter = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.subsec_nanos() % 2_000_000);
+                std::thread::sleep(pause + Duration::from_nanos(u64::from(jitter)));
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Latest version of `serial` (no outputs).
+fn latest_row(conn: &Connection, serial: &str) -> Result<Option<FilingRecord>, RegistryError> {
+    let sql = format!(
+        "SELECT {FILING_COLUMNS} FROM filing WHERE serial = ?1 ORDER BY version DESC LIMIT 1"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([serial], filing_from_row)
+        .optional()?)
+}
+
+/// The most recently filed row of `form` with this content, if any. This is
+/// the exact version that holds the content, which may be older than the
+/// serial's latest version (its content then was corrected away).
+fn same_content_row(
+    conn: &Connection,
+    form: FormKind,
+    content_sha: &str,
+) -> Result<Option<FilingRecord>, RegistryError> {
+    let sql = format!(
+        "SELECT {FILING_COLUMNS} FROM filing WHERE form = ?1 AND content_sha256 = ?2
+          ORDER BY rowid DESC LIMIT 1"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![form, content_sha], filing_from_row)
+        .optional()?)
+}
+
+/// Takes the next number of (`form`, `year`) and formats it. Must run in the
+/// write transaction: the read-increment-write is atomic only under its lock,
+/// and a rollback gives the number back.
+fn allocate(
+    conn: &Connection,
+    form: FormKind,
+    format: &SerialFormat,
+    year: i32,
+) -> Result<(String, u32), RegistryError> {
+    // Without {year} in the template, one sequence runs forever (key 0), or
+    // serials would repeat.
+    let key_year = if format.has_year() { year } else { 0 };
+    let mut seq: u32 = conn
+        .prepare_cached("SELECT next_seq FROM sequence WHERE form = ?1 AND year = ?2")?
+        .query_row(params![form, key_year], |r| r.get(0))
+        .optional()?
+        .unwrap_or(1);
+    // Skip numbers whose serial is already taken (an imported hand-numbered
+    // one, or one from an earlier, overlapping template) or whose (year,
+    // seq) is (the template changed from or to one without {year}).
+    let serial = loop {
+        let serial = format.format(year, seq);
+        let taken = conn
+            .prepare_cached(
+                "SELECT 1 FROM filing
+                  WHERE serial = ?1 OR (form = ?2 AND year = ?3 AND seq = ?4 AND version = 1)",
+            )?
+            .exists(params![serial, form, year, seq])?;
+        if !taken {
+            break serial;
+        }
+        seq = seq
+            .checked_add(1)
+            .ok_or_else(|| RegistryError::Internal("sequence exhausted".into()))?;
+    };
+    let next = seq
+        .checked_add(1)
+        .ok_or_else(|| RegistryError::Internal("sequence exhausted".into()))?;
+    conn.prepare_cached(
+        "INSERT INTO sequence (form, year, next_seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT (form, year) DO UPDATE SET next_seq = excluded.next_seq",
+    )?
+    .execute(params![form, key_year, next])?;
+    Ok((serial, seq))
+}
+
+fn insert_filing(
+    conn: &Connection,
+    filed: &Filed,
+    form: FormKind,
+    year: i32,
+    seq: Option<u32>,
+    req: &FilingRequest<'_>,
+    content_sha: &str,
+) -> Result<(), RegistryError> {
+    let canonical = compose_canonical(filed, req.content)?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO filing ({FILING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))?
+    .execute(params![
+        filed.serial,
+        filed.version,
+        form,
+        year,
+        seq,
+        filed.uuid,
+        req.unit,
+        req.name,
+        canonical,
+        content_sha,
+        filed.filed_at,
+        req.beian_version,
+    ])?;
+    Ok(())
+}
+
+/// Stores an output's hash, or checks it against the one already stored.
+fn store_output(conn: &Connection, filed: &Filed, out: &Output) -> Result<(), RegistryError> {
+    let sha = sha256_hex(&out.bytes);
+    let stored: Option<String> = conn
+        .prepare_cached(
+            "SELECT sha256 FROM output
+              WHERE serial = ?1 AND version = ?2 AND kind = ?3 AND copies = ?4",
+        )?
+        .query_row(
+            params![filed.serial, filed.version, out.kind, out.copies],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match stored {
+        Some(stored) if stored == sha => Ok(()),
+        Some(_) => Err(RegistryError::Drift {
+            serial: filed.serial.clone(),
+            version: filed.version,
+            kind: out.kind.clone(),
+            copies: out.copies,
+        }),
+        None => {
+            let size = i64::try_from(out.bytes.len())
+                .map_err(|_| RegistryError::Internal("output too large".into()))?;
+            conn.prepare_cached(
+                "INSERT INTO output (serial, version, kind, copies, file_name, sha256, size)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                filed.serial,
+                filed.version,
+                out.kind,
+                out.copies,
+                out.file_name,
+                sha,
+                size
+            ])?;
+            Ok(())
+        }
+    }
+}
+
+/// The canonical record: the registry's keys (root-level TOML, so they may
+/// precede any table) followed by the content, verbatim.
+fn compose_canonical(filed: &Filed, content: &str) -> Result<String, RegistryError> {
+    #[derive(Serialize)]
+    struct Head<'a> {
+        serial: &'a str,
+        uuid: &'a str,
+        filed_at: &'a str,
+    }
+    let head = toml::to_string(&Head {
+        serial: &filed.serial,
+        uuid: &filed.uuid,
+        filed_at: &filed.filed_at,
+    })
+    .map_err(|e| RegistryError::Internal(e.to_string()))?;
+    Ok(format!("{head}\n{content}"))
+}
+
+fn normalize_uuid(s: &str) -> Result<String, RegistryError> {
+    uuid::Uuid::parse_str(s.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| RegistryError::BadUuid(s.into()))
+}
+
+fn new_uuid() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+fn rfc3339(t: DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}

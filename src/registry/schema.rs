@@ -1,0 +1,119 @@
+//! The registry's tables and their migrations.
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, Row, TransactionBehavior};
+
+use super::{FilingRecord, RegistryError};
+use crate::record::FormKind;
+
+/// A form is stored as its record key, `account` or `group`.
+impl ToSql for FormKind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.key()))
+    }
+}
+
+impl FromSql for FormKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let key = value.as_str()?;
+        FormKind::from_key(key)
+            .ok_or_else(|| FromSqlError::Other(format!("unknown form {key:?}").into()))
+    }
+}
+
+/// Schema migrations; migration `i` (0-based) brings `user_version` from `i`
+/// to `i + 1`. Never edit a released entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: everything.
+    "
+    CREATE TABLE filing (
+        serial         TEXT    NOT NULL,
+        version        INTEGER NOT NULL CHECK (version >= 1),
+        form           TEXT    NOT NULL CHECK (form IN ('account', 'group')),
+        year           INTEGER NOT NULL,
+        seq            INTEGER CHECK (seq IS NULL OR seq >= 1),
+        uuid           TEXT    NOT NULL,
+        unit           TEXT    NOT NULL,
+        name           TEXT    NOT NULL,
+        canonical      TEXT    NOT NULL,
+        content_sha256 TEXT    NOT NULL CHECK (length(content_sha256) = 64),
+        filed_at       TEXT    NOT NULL,
+        beian_version  TEXT    NOT NULL,
+        PRIMARY KEY (serial, version)
+    ) STRICT;
+    CREATE INDEX filing_content ON filing (form, content_sha256);
+    -- Guard: an allocated number is never handed out twice.
+    CREATE UNIQUE INDEX filing_seq ON filing (form, year, seq)
+        WHERE seq IS NOT NULL AND version = 1;
+
+    CREATE TABLE output (
+        serial    TEXT    NOT NULL,
+        version   INTEGER NOT NULL,
+        kind      TEXT    NOT NULL,
+        copies    INTEGER NOT NULL CHECK (copies >= 0),
+        file_name TEXT    NOT NULL,
+        sha256    TEXT    NOT NULL CHECK (length(sha256) = 64),
+        size      INTEGER NOT NULL CHECK (size >= 0),
+        PRIMARY KEY (serial, version, kind, copies),
+        FOREIGN KEY (serial, version) REFERENCES filing (serial, version)
+    ) STRICT;
+    CREATE INDEX output_sha256 ON output (sha256);
+
+    CREATE TABLE sequence (
+        form     TEXT    NOT NULL CHECK (form IN ('account', 'group')),
+        year     INTEGER NOT NULL,
+        next_seq INTEGER NOT NULL CHECK (next_seq >= 1),
+        PRIMARY KEY (form, year)
+    ) STRICT;
+    ",
+];
+
+pub(super) const FILING_COLUMNS: &str = "serial, version, form, year, seq, uuid, unit, name, \
+                              canonical, content_sha256, filed_at, beian_version";
+
+pub(super) fn filing_from_row(row: &Row<'_>) -> rusqlite::Result<FilingRecord> {
+    Ok(FilingRecord {
+        serial: row.get(0)?,
+        version: row.get(1)?,
+        form: row.get(2)?,
+        year: row.get(3)?,
+        seq: row.get(4)?,
+        uuid: row.get(5)?,
+        unit: row.get(6)?,
+        name: row.get(7)?,
+        canonical: row.get(8)?,
+        content_sha256: row.get(9)?,
+        filed_at: row.get(10)?,
+        beian_version: row.get(11)?,
+        outputs: Vec::new(),
+    })
+}
+
+/// Applies pending migrations, each with its `user_version` bump, in one
+/// write transaction so concurrent openers migrate exactly once.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), RegistryError> {
+    let supported = i64::try_from(MIGRATIONS.len())
+        .map_err(|_| RegistryError::Internal("too many migrations".into()))?;
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current == supported {
+        return Ok(()); // The common case: no write lock needed.
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Re-read under the lock: another process may have migrated meanwhile.
+    let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > supported || current < 0 {
+        return Err(RegistryError::SchemaTooNew {
+            found: current,
+            supported,
+        });
+    }
+    let pending = MIGRATIONS
+        .iter()
+        .skip(usize::try_from(current).unwrap_or(0));
+    for (done, sql) in (current..).zip(pending) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", done + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,705 @@
+//! Tests of the registry: serials, filing, corrections, concurrency.
+
+use super::*;
+use chrono::TimeZone;
+use std::convert::Infallible;
+
+fn at(year: i32, month: u32, day: u32) -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(8 * 3600)
+        .and_then(|tz| tz.with_ymd_and_hms(year, month, day, 9, 30, 15).single())
+        .expect("valid test date")
+}
+
+fn content(n: usize) -> String {
+    format!("[account]\nname = \"公众号{n}\"\n")
+}
+
+fn request<'a>(content: &'a str, now: DateTime<FixedOffset>) -> FilingRequest<'a> {
+    FilingRequest {
+        form: FormKind::Account,
+        serial: None,
+        import: false,
+        uuid: None,
+        unit: "信息学院",
+        name: "学院公众号",
+        content,
+        now,
+        beian_version: "0.1.0",
+    }
+}
+
+fn pdf(filed: &Filed) -> Result<Vec<Output>, Infallible> {
+    Ok(vec![Output {
+        kind: "pdf".into(),
+        copies: 1,
+        file_name: format!("{}.pdf", filed.serial),
+        bytes: format!("%PDF {} v{}", filed.serial, filed.version).into_bytes(),
+    }])
+}
+
+fn open(dir: &tempfile::TempDir) -> Registry {
+    Registry::open(dir.path().join("registry.sqlite")).expect("open registry")
+}
+
+fn file(reg: &mut Registry, req: &FilingRequest<'_>) -> Filed {
+    reg.file(req, pdf).expect("filing succeeds").0
+}
+
+// --- serial format -----------------------------------------------------
+
+#[test]
+fn formats_serials() {
+    let f = SerialFormat::parse(DEFAULT_ACCOUNT_TEMPLATE).expect("default parses");
+    assert_eq!(f.format(2026, 1), "XMT-2026-0001");
+    assert_eq!(f.format(2026, 200), "XMT-2026-0200");
+    assert_eq!(f.format(2026, 12345), "XMT-2026-12345");
+    let g = SerialFormat::parse("群{year}_{seq}").expect("cjk literal parses");
+    assert_eq!(g.format(2027, 7), "群2027_7");
+    let h = SerialFormat::parse("{year}{seq:03}").expect("adjacent placeholders");
+    assert_eq!(h.format(2026, 5), "2026005");
+    assert!(
+        !SerialFormat::parse("A{seq:02}")
+            .expect("no year")
+            .has_year()
+    );
+}
+
+#[test]
+fn parses_serials_back() {
+    let f = SerialFormat::parse(DEFAULT_ACCOUNT_TEMPLATE).expect("default parses");
+    assert_eq!(f.parse_serial("XMT-2026-0001"), Some((Some(2026), 1)));
+    assert_eq!(f.parse_serial("XMT-2026-12345"), Some((Some(2026), 12345)));
+    assert_eq!(f.parse_serial("XMT-2026-1"), None, "padding missing");
+    assert_eq!(f.parse_serial("XMT-2026-00012"), None, "over-padded");
+    assert_eq!(f.parse_serial("XMT-2026-0000"), None, "seq 0");
+    assert_eq!(f.parse_serial("QUN-2026-0001"), None);
+    assert_eq!(f.parse_serial("XMT-2026-0001x"), None);
+    let h = SerialFormat::parse("{year}{seq:03}").expect("parses");
+    assert_eq!(h.parse_serial("2026005"), Some((Some(2026), 5)));
+    let n = SerialFormat::parse("A{seq}").expect("parses");
+    assert_eq!(n.parse_serial("A42"), Some((None, 42)));
+}
+
+#[test]
+fn rejects_bad_templates() {
+    for bad in [
+        "",
+        "XMT-{year}",
+        "{seq}{seq}",
+        "{year}{year}{seq}",
+        "XMT-{foo}-{seq}",
+        "XMT-{seq:4}",
+        "XMT-{seq:00}",
+        "XMT-{seq:099}",
+        "XMT {seq}",
+        "XMT/{seq}",
+        "XMT-{seq",
+        "XMT}-{seq}",
+        "-{seq}",
+        ".{seq}",
+        "{seq}.",
+        "LPT{seq}",
+        "备案：{seq}",
+    ] {
+        assert!(
+            matches!(SerialFormat::parse(bad), Err(RegistryError::BadTemplate(_))),
+            "{bad:?} should be rejected"
+        );
+    }
+}
+
+#[test]
+fn config_beside_registry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("registry.sqlite");
+    let config = RegistryConfig::load_beside(&db).expect("missing file is fine");
+    assert_eq!(config, RegistryConfig::default());
+    assert_eq!(config.group.format(2026, 3), "QUN-2026-0003");
+
+    std::fs::write(
+        dir.path().join(CONFIG_FILE_NAME),
+        "[serial]\naccount = \"新媒体-{year}-{seq:03}\"\n",
+    )
+    .expect("write config");
+    let config = RegistryConfig::load_beside(&db).expect("valid config");
+    assert_eq!(config.account.format(2026, 3), "新媒体-2026-003");
+    assert_eq!(config.group.template(), DEFAULT_GROUP_TEMPLATE);
+
+    let mut reg = Registry::open(&db).expect("open");
+    let c = content(1);
+    assert_eq!(
+        file(&mut reg, &request(&c, at(2026, 3, 1))).serial,
+        "新媒体-2026-001"
+    );
+
+    for (text, unknown) in [
+        ("[serial]\naccount = \"X{seq}\"\ncolour = \"red\"\n", true),
+        ("[serials]\naccount = \"X{seq}\"\n", true),
+        ("[serial]\naccount = \"X{nope}\"\n", false),
+    ] {
+        std::fs::write(dir.path().join(CONFIG_FILE_NAME), text).expect("write config");
+        let err = RegistryConfig::load_beside(&db).expect_err("must fail");
+        if unknown {
+            assert!(matches!(err, RegistryError::Config(_)), "{err}");
+        } else {
+            assert!(matches!(err, RegistryError::BadTemplate(_)), "{err}");
+        }
+    }
+}
+
+// --- filing ------------------------------------------------------------
+
+#[test]
+fn new_filings_count_up_and_restart_each_year() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let texts: Vec<String> = (0..5).map(content).collect();
+    let serial = |reg: &mut Registry, i: usize, now| file(reg, &request(&texts[i], now)).serial;
+    assert_eq!(serial(&mut reg, 0, at(2026, 1, 5)), "XMT-2026-0001");
+    assert_eq!(serial(&mut reg, 1, at(2026, 12, 31)), "XMT-2026-0002");
+    assert_eq!(serial(&mut reg, 2, at(2027, 1, 1)), "XMT-2027-0001");
+    // A late filing dated in the old year continues that year's count.
+    assert_eq!(serial(&mut reg, 3, at(2026, 12, 31)), "XMT-2026-0003");
+    // The group form has its own sequence.
+    let c = content(4);
+    let mut req = request(&c, at(2026, 6, 1));
+    req.form = FormKind::Group;
+    assert_eq!(file(&mut reg, &req).serial, "QUN-2026-0001");
+
+    let rec = reg.latest("XMT-2027-0001").expect("query").expect("exists");
+    assert_eq!((rec.year, rec.seq, rec.version), (2027, Some(1), 1));
+    assert_eq!(rec.filed_at, "2027-01-01T09:30:15+08:00");
+    assert!(rec.canonical.starts_with("serial = \"XMT-2027-0001\"\n"));
+    assert!(rec.canonical.ends_with(&texts[2]));
+    assert_eq!(rec.content_sha256, sha256_hex(&texts[2]));
+    assert_eq!(rec.outputs.len(), 1);
+    assert_eq!(rec.outputs[0].sha256, sha256_hex(b"%PDF XMT-2027-0001 v1"));
+    assert!(reg.integrity_check().expect("check"));
+}
+
+#[test]
+fn template_changes_never_reuse_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite");
+    let with = |account: &str| RegistryConfig {
+        account: SerialFormat::parse(account).expect("template parses"),
+        ..RegistryConfig::default()
+    };
+    let texts: Vec<String> = (0..4).map(content).collect();
+    let mut serials = Vec::new();
+    for (i, template) in [
+        DEFAULT_ACCOUNT_TEMPLATE,
+        "ACC-{year}-{seq:04}", // same sequence, new prefix
+        "X{seq:05}",           // no {year}: one running sequence
+        DEFAULT_ACCOUNT_TEMPLATE,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut reg = Registry::open_with_config(&path, with(template)).expect("open");
+        serials.push(file(&mut reg, &request(&texts[i], at(2026, 3, 1))).serial);
+    }
+    // X00001 and X00002 would repeat (account, 2026, seq 1 and 2), and
+    // back on the yearly sequence, number 3 is X00003's: both skipped.
+    assert_eq!(
+        serials,
+        ["XMT-2026-0001", "ACC-2026-0002", "X00003", "XMT-2026-0004"]
+    );
+    let reg = Registry::open(&path).expect("open");
+    let mut seqs: Vec<_> = reg
+        .list(&ListFilter::default())
+        .expect("list")
+        .into_iter()
+        .map(|r| r.seq)
+        .collect();
+    seqs.sort();
+    assert_eq!(seqs, [Some(1), Some(2), Some(3), Some(4)]);
+    assert!(reg.integrity_check().expect("check"));
+}
+
+#[test]
+fn waits_for_a_writer_then_reports_busy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite");
+    let mut reg = Registry::open(&path).expect("open");
+    let mut blocker = Connection::open(&path).expect("second connection");
+    let tx = blocker
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .expect("take the write lock");
+    reg.conn
+        .busy_timeout(Duration::from_millis(200))
+        .expect("shorten timeout");
+    let c = content(1);
+    let started = Instant::now();
+    let err = match reg.file(&request(&c, at(2026, 3, 1)), pdf) {
+        Err(FileError::Registry(e)) => e,
+        other => panic!("expected busy, got {other:?}"),
+    };
+    assert!(err.is_busy(), "{err}");
+    assert!(started.elapsed() >= Duration::from_millis(150), "it waited");
+    drop(tx);
+    assert_eq!(
+        file(&mut reg, &request(&c, at(2026, 3, 1))).serial,
+        "XMT-2026-0001"
+    );
+}
+
+#[test]
+fn same_content_twice_is_idempotent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let c = content(1);
+    let first = file(&mut reg, &request(&c, at(2026, 3, 1)));
+    assert!(first.is_new);
+    // Later, and from a record that carries a uuid of its own.
+    let mut again = request(&c, at(2026, 4, 1));
+    again.uuid = Some("6f1c8a52-1d3e-4a8b-9a31-0c2f1b5e7d44");
+    let second = file(&mut reg, &again);
+    assert!(!second.is_new);
+    assert_eq!(second.serial, first.serial);
+    assert_eq!(second.version, 1);
+    assert_eq!(second.uuid, first.uuid);
+    assert_eq!(second.filed_at, first.filed_at);
+    assert_eq!(reg.history(&first.serial).expect("history").len(), 1);
+    // The number was not consumed twice.
+    let c2 = content(2);
+    assert_eq!(
+        file(&mut reg, &request(&c2, at(2026, 4, 1))).serial,
+        "XMT-2026-0002"
+    );
+}
+
+#[test]
+fn correction_keeps_serial_and_uuid_and_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let (c1, c2) = (content(1), content(2));
+    let v1 = file(&mut reg, &request(&c1, at(2026, 3, 1)));
+
+    let mut fix = request(&c2, at(2026, 3, 9));
+    fix.serial = Some(&v1.serial);
+    fix.unit = "信息工程学院";
+    let v2 = file(&mut reg, &fix);
+    assert!(v2.is_new);
+    assert_eq!((v2.serial.as_str(), v2.version), (v1.serial.as_str(), 2));
+    assert_eq!(v2.uuid, v1.uuid);
+    assert_eq!(v2.filed_at, "2026-03-09T09:30:15+08:00");
+
+    let history = reg.history(&v1.serial).expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].content_sha256, sha256_hex(&c1));
+    assert_eq!(history[1].content_sha256, sha256_hex(&c2));
+    assert_eq!(history[1].unit, "信息工程学院");
+    assert_eq!(history[1].seq, Some(1));
+    let latest = reg.latest(&v1.serial).expect("query").expect("exists");
+    assert_eq!(latest.version, 2);
+    let old = reg.version(&v1.serial, 1).expect("query").expect("exists");
+    assert_eq!(old.unit, "信息学院");
+    assert!(reg.version(&v1.serial, 3).expect("query").is_none());
+
+    // Re-filing the corrected record is idempotent on version 2 …
+    assert!(!file(&mut reg, &fix).is_new);
+    // … and the list shows the latest version only.
+    let listed = reg.list(&ListFilter::default()).expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].version, 2);
+}
+
+#[test]
+fn unknown_serial_needs_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let c = content(1);
+    let mut req = request(&c, at(2026, 3, 1));
+    req.serial = Some("XMT-2026-0001");
+    match reg.file(&req, pdf) {
+        Err(FileError::Registry(RegistryError::UnknownSerial(s))) => {
+            assert_eq!(s, "XMT-2026-0001");
+        }
+        other => panic!("expected UnknownSerial, got {other:?}"),
+    }
+    assert!(reg.latest("XMT-2026-0001").expect("query").is_none());
+
+    req.import = true;
+    let filed = file(&mut reg, &req);
+    assert_eq!((filed.serial.as_str(), filed.version), ("XMT-2026-0001", 1));
+    let rec = reg.latest("XMT-2026-0001").expect("query").expect("stored");
+    assert_eq!(rec.seq, None);
+    assert_eq!(rec.year, 2026);
+
+    // A hand-numbered serial in another scheme takes the filing's year.
+    let c2 = content(2);
+    let mut other = request(&c2, at(2025, 11, 2));
+    other.serial = Some("院办备字2025第3号");
+    other.import = true;
+    file(&mut reg, &other);
+    let rec = reg
+        .latest("院办备字2025第3号")
+        .expect("query")
+        .expect("stored");
+    assert_eq!((rec.year, rec.seq), (2025, None));
+
+    // Allocation skips the number the import already took.
+    let c3 = content(3);
+    assert_eq!(
+        file(&mut reg, &request(&c3, at(2026, 3, 2))).serial,
+        "XMT-2026-0002"
+    );
+
+    // Imported serials must be usable as file names.
+    let c4 = content(4);
+    let mut evil = request(&c4, at(2026, 3, 2));
+    evil.import = true;
+    for serial in ["../x", "a b", "", "NUL", "x\u{0}"] {
+        evil.serial = Some(serial);
+        assert!(
+            matches!(
+                reg.file(&evil, pdf),
+                Err(FileError::Registry(RegistryError::BadSerial(_)))
+            ),
+            "{serial:?}"
+        );
+    }
+}
+
+#[test]
+fn serial_of_the_other_form_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let c = content(1);
+    let filed = file(&mut reg, &request(&c, at(2026, 3, 1)));
+    let c2 = content(2);
+    let mut req = request(&c2, at(2026, 3, 2));
+    req.form = FormKind::Group;
+    req.serial = Some(&filed.serial);
+    req.import = true;
+    match reg.file(&req, pdf) {
+        Err(FileError::Registry(RegistryError::WrongForm { serial, form })) => {
+            assert_eq!(
+                (serial.as_str(), form),
+                ("XMT-2026-0001", FormKind::Account)
+            );
+        }
+        other => panic!("expected WrongForm, got {other:?}"),
+    }
+    // Same content under the other form is not "the same filing".
+    let mut group = request(&c, at(2026, 3, 2));
+    group.form = FormKind::Group;
+    assert_eq!(file(&mut reg, &group).serial, "QUN-2026-0001");
+}
+
+#[test]
+fn render_error_rolls_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let c = content(1);
+    let req = request(&c, at(2026, 3, 1));
+    let mut seen = None;
+    let result = reg.file(&req, |f| {
+        seen = Some(f.serial.clone());
+        Err::<Vec<Output>, _>("font missing")
+    });
+    assert!(matches!(result, Err(FileError::Render("font missing"))));
+    assert_eq!(seen.as_deref(), Some("XMT-2026-0001"));
+    assert!(reg.latest("XMT-2026-0001").expect("query").is_none());
+    assert!(reg.list(&ListFilter::default()).expect("list").is_empty());
+
+    let c2 = content(2);
+    assert_eq!(
+        file(&mut reg, &request(&c2, at(2026, 3, 1))).serial,
+        "XMT-2026-0001"
+    );
+    // And the failed content files normally afterwards.
+    assert_eq!(file(&mut reg, &req).serial, "XMT-2026-0002");
+}
+
+#[test]
+fn drift_is_detected_and_nothing_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let c = content(1);
+    let req = request(&c, at(2026, 3, 1));
+    let out = |kind: &str, bytes: &[u8]| Output {
+        kind: kind.into(),
+        copies: 2,
+        file_name: format!("XMT-2026-0001.{kind}"),
+        bytes: bytes.to_vec(),
+    };
+    reg.file(&req, |_| Ok::<_, Infallible>(vec![out("pdf", b"one")]))
+        .expect("first filing");
+
+    // Same bytes again, plus a new kind: accepted, docx hash added.
+    let (filed, _) = reg
+        .file(&req, |_| {
+            Ok::<_, Infallible>(vec![out("pdf", b"one"), out("docx", b"two")])
+        })
+        .expect("idempotent re-render");
+    assert!(!filed.is_new);
+
+    // Different pdf bytes for the same version: drift, rolled back.
+    let result = reg.file(&req, |_| {
+        Ok::<_, Infallible>(vec![out("html", b"new"), out("pdf", b"changed")])
+    });
+    match result {
+        Err(FileError::Registry(RegistryError::Drift {
+            serial,
+            version,
+            kind,
+            copies,
+        })) => {
+            assert_eq!((serial.as_str(), version), ("XMT-2026-0001", 1));
+            assert_eq!((kind.as_str(), copies), ("pdf", 2));
+        }
+        other => panic!("expected Drift, got {other:?}"),
+    }
+    let rec = reg.latest("XMT-2026-0001").expect("query").expect("exists");
+    let kinds: Vec<_> = rec.outputs.iter().map(|o| o.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["docx", "pdf"],
+        "the html of the failed run is rolled back"
+    );
+    assert_eq!(rec.outputs[1].sha256, sha256_hex(b"one"));
+    assert_eq!(rec.outputs[1].size, 3);
+}
+
+#[test]
+fn finds_outputs_by_hash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let (c1, c2) = (content(1), content(2));
+    let v1 = file(&mut reg, &request(&c1, at(2026, 3, 1)));
+    let mut fix = request(&c2, at(2026, 3, 2));
+    fix.serial = Some(&v1.serial);
+    file(&mut reg, &fix);
+
+    let sha = sha256_hex(b"%PDF XMT-2026-0001 v1").to_ascii_uppercase();
+    let found = reg.find_output_by_sha256(&sha).expect("query");
+    assert_eq!(found.len(), 1);
+    let m = &found[0];
+    assert_eq!(
+        (m.serial.as_str(), m.version, m.latest_version),
+        ("XMT-2026-0001", 1, 2)
+    );
+    assert_eq!(
+        (m.kind.as_str(), m.copies, m.file_name.as_str()),
+        ("pdf", 1, "XMT-2026-0001.pdf")
+    );
+    assert!(
+        reg.find_output_by_sha256(&sha256_hex(b"nope"))
+            .expect("query")
+            .is_empty()
+    );
+}
+
+#[test]
+fn lists_with_filters_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let texts: Vec<String> = (0..4).map(content).collect();
+    let mut a = request(&texts[0], at(2027, 1, 2));
+    a.unit = "外语学院";
+    file(&mut reg, &a);
+    file(&mut reg, &request(&texts[1], at(2026, 5, 1)));
+    let mut g = request(&texts[2], at(2026, 5, 1));
+    g.form = FormKind::Group;
+    file(&mut reg, &g);
+    file(&mut reg, &request(&texts[3], at(2026, 5, 2)));
+
+    let all: Vec<_> = reg
+        .list(&ListFilter::default())
+        .expect("list")
+        .into_iter()
+        .map(|r| r.serial)
+        .collect();
+    assert_eq!(
+        all,
+        [
+            "XMT-2026-0001",
+            "XMT-2026-0002",
+            "XMT-2027-0001",
+            "QUN-2026-0001"
+        ]
+    );
+
+    let serials = |f: ListFilter| -> Vec<String> {
+        reg.list(&f)
+            .expect("list")
+            .into_iter()
+            .map(|r| r.serial)
+            .collect()
+    };
+    assert_eq!(
+        serials(ListFilter {
+            form: Some(FormKind::Group),
+            ..ListFilter::default()
+        }),
+        ["QUN-2026-0001"]
+    );
+    assert_eq!(
+        serials(ListFilter {
+            year: Some(2027),
+            ..ListFilter::default()
+        }),
+        ["XMT-2027-0001"]
+    );
+    assert_eq!(
+        serials(ListFilter {
+            unit: Some("外语".into()),
+            ..ListFilter::default()
+        }),
+        ["XMT-2027-0001"]
+    );
+}
+
+#[test]
+fn rejects_bad_requests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let c = content(1);
+    let mut req = request(&c, at(2026, 3, 1));
+    req.uuid = Some("not-a-uuid");
+    assert!(matches!(
+        reg.file(&req, pdf),
+        Err(FileError::Registry(RegistryError::BadUuid(_)))
+    ));
+    // A given uuid is kept (normalised).
+    let mut req = request(&c, at(2026, 3, 1));
+    req.uuid = Some("6F1C8A52-1D3E-4A8B-9A31-0C2F1B5E7D44");
+    assert_eq!(
+        file(&mut reg, &req).uuid,
+        "6f1c8a52-1d3e-4a8b-9a31-0c2f1b5e7d44"
+    );
+}
+
+// --- database file -----------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn database_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite");
+    let mut reg = Registry::open(&path).expect("open");
+    let c = content(1);
+    file(&mut reg, &request(&c, at(2026, 3, 1)));
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        let mode = std::fs::metadata(&p)
+            .expect("file exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+    }
+}
+
+#[test]
+fn migrations_are_versioned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite");
+    {
+        let mut reg = Registry::open(&path).expect("open");
+        let c = content(1);
+        file(&mut reg, &request(&c, at(2026, 3, 1)));
+    }
+    let reg = Registry::open(&path).expect("reopen");
+    assert!(reg.latest("XMT-2026-0001").expect("query").is_some());
+    let version: i64 = reg
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("user_version");
+    assert_eq!(version, 1);
+    let mode: String = reg
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .expect("journal_mode");
+    assert_eq!(mode, "wal");
+    reg.conn
+        .pragma_update(None, "user_version", 99)
+        .expect("set user_version");
+    drop(reg);
+    assert!(matches!(
+        Registry::open(&path),
+        Err(RegistryError::SchemaTooNew {
+            found: 99,
+            supported: 1
+        })
+    ));
+}
+
+#[test]
+fn concurrent_filings_are_gap_free() {
+    const THREADS: usize = 8;
+    const EACH: usize = 25;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite");
+    let barrier = std::sync::Barrier::new(THREADS);
+    let serials: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (path, barrier) = (&path, &barrier);
+                s.spawn(move || {
+                    barrier.wait(); // Open at once too: races creation and migration.
+                    let mut reg = Registry::open(path).expect("open");
+                    (0..EACH)
+                        .map(|i| {
+                            let c = content(t * EACH + i);
+                            file(&mut reg, &request(&c, at(2026, 3, 1))).serial
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("thread ok"))
+            .collect()
+    });
+    let mut sorted = serials.clone();
+    sorted.sort();
+    sorted.dedup();
+    let expected: Vec<String> = (1..=200).map(|n| format!("XMT-2026-{n:04}")).collect();
+    assert_eq!(sorted, expected);
+    assert_eq!(serials.len(), 200);
+    let reg = Registry::open(&path).expect("open");
+    assert_eq!(reg.list(&ListFilter::default()).expect("list").len(), 200);
+    assert!(reg.integrity_check().expect("check"));
+}
+
+/// Regression: racing opens of a new file used to fail with an
+/// immediate SQLITE_BUSY from the switch to WAL.
+#[test]
+fn racing_opens_of_a_new_registry_all_succeed() {
+    const OPENERS: usize = 16;
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("registry.sqlite");
+        let barrier = std::sync::Barrier::new(OPENERS);
+        let failures: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..OPENERS)
+                .map(|_| {
+                    let (path, barrier) = (&path, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        Registry::open(path).err().map(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().expect("thread ok"))
+                .collect()
+        });
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+}
+
+// --- CSV ---------------------------------------------------------------
+
+#[test]
+fn sha256_hex_is_lowercase_hex() {
+    assert_eq!(
+        sha256_hex(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}

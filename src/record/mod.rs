@@ -208,16 +208,12 @@ impl Record {
     /// The record as TOML, in the documented order. Equal records give equal
     /// text, so this is the canonical form the registry stores and hashes.
     pub fn to_toml(&self) -> String {
-        // A record is strings, booleans, dates and tables of them: nothing
-        // that TOML cannot hold, so serialising cannot fail.
-        toml::to_string(self).unwrap_or_default()
+        toml_text(self)
     }
 
     /// The record as pretty-printed JSON (dates as `"YYYY-MM-DD"`).
     pub fn to_json(&self) -> String {
-        let mut out = serde_json::to_string_pretty(self).unwrap_or_default();
-        out.push('\n');
-        out
+        json_text(self)
     }
 }
 
@@ -233,21 +229,32 @@ pub struct Stamped<'a> {
 
 impl Stamped<'_> {
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).unwrap_or_default()
+        toml_text(self)
     }
 
     pub fn to_json(&self) -> String {
-        let mut out = serde_json::to_string_pretty(self).unwrap_or_default();
-        out.push('\n');
-        out
+        json_text(self)
     }
+}
+
+// Records and stamps are strings, booleans, dates and tables of them:
+// nothing TOML or JSON cannot hold, so serialising them cannot fail.
+
+fn toml_text(value: &impl Serialize) -> String {
+    toml::to_string(value).unwrap_or_default()
+}
+
+fn json_text(value: &impl Serialize) -> String {
+    let mut out = serde_json::to_string_pretty(value).unwrap_or_default();
+    out.push('\n');
+    out
 }
 
 impl Stamp {
     /// The stamp as the head of a filed record: root-level TOML keys, so
     /// they may precede any table.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).unwrap_or_default()
+        toml_text(self)
     }
 
     /// The value of a stamp field at a dotted path (`serial`, `uuid`,

@@ -13,6 +13,7 @@ use crate::layout::LayoutOptions;
 use crate::record::{FormKind, Syntax};
 use crate::registry::ListFilter;
 use crate::render::Format;
+use crate::settings::{Asked, Settings};
 
 const HELP_TEMPLATE: &str = "\
 {about-with-newline}
@@ -44,9 +45,12 @@ struct Args {
     /// 显示版本
     #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
     version: Option<bool>,
-    /// 登记簿文件（默认：环境变量 BEIAN_REGISTRY，否则当前目录的 beian.db）
+    /// 登记簿文件（默认：环境变量 BEIAN_REGISTRY，否则 beian.toml 中的 registry，否则用户数据目录中的 beian.db）
     #[arg(long, value_name = "文件", global = true)]
     registry: Option<PathBuf>,
+    /// 表格文件夹：用修改过的表格文字（beian forms export 导出后修改）；默认用 beian.toml 中的 forms，否则用内置表格
+    #[arg(long, value_name = "目录", global = true)]
+    forms: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -169,22 +173,22 @@ pub enum Command {
     Help(String),
     Render(RenderJob),
     Regen {
-        registry: PathBuf,
+        settings: Settings,
         serials: Vec<String>,
         version: Option<u32>,
         output: PathBuf,
     },
     Verify {
-        registry: PathBuf,
+        settings: Settings,
         files: Vec<PathBuf>,
     },
     List {
-        registry: PathBuf,
+        settings: Settings,
         filter: ListFilter,
         csv: bool,
     },
     Show {
-        registry: PathBuf,
+        settings: Settings,
         serial: String,
     },
     Check {
@@ -215,7 +219,10 @@ impl Command {
             })
         };
         let sources = |records: Vec<String>| records.iter().map(|r| Source::parse(r)).collect();
-        let registry = registry_path(args.registry);
+        let settings = Settings::resolve(Asked {
+            registry: args.registry,
+            forms: args.forms,
+        })?;
         Ok(match args.command {
             Cmd::Render {
                 records,
@@ -250,7 +257,7 @@ impl Command {
                     },
                     formats,
                     syntax: syntax(input_format),
-                    registry: (!draft).then_some(registry),
+                    registry: (!draft).then_some(settings),
                     import,
                 })
             }
@@ -259,23 +266,23 @@ impl Command {
                 output,
                 version,
             } => Command::Regen {
-                registry,
+                settings,
                 serials,
                 version,
                 output,
             },
-            Cmd::Verify { files } => Command::Verify { registry, files },
+            Cmd::Verify { files } => Command::Verify { settings, files },
             Cmd::List {
                 form,
                 year,
                 unit,
                 csv,
             } => Command::List {
-                registry,
+                settings,
                 filter: ListFilter { form, year, unit },
                 csv,
             },
-            Cmd::Show { serial } => Command::Show { registry, serial },
+            Cmd::Show { serial } => Command::Show { settings, serial },
             Cmd::Check {
                 records,
                 input_format,
@@ -286,12 +293,6 @@ impl Command {
             Cmd::Init { form } => Command::Init(form),
         })
     }
-}
-
-/// Where the registry lives: `--registry`, else `BEIAN_REGISTRY`, else `./beian.db`.
-pub fn registry_path(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os("BEIAN_REGISTRY").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("beian.db"))
 }
 
 /// A clap error in Chinese, keeping the detail clap found.

@@ -16,3 +16,4 @@ pub mod pipeline;
 pub mod record;
 pub mod registry;
 pub mod render;
+pub mod settings;

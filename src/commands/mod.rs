@@ -29,6 +29,7 @@ use crate::layout::LayoutOptions;
 use crate::pipeline::{self, Prepared};
 use crate::record::{FormKind, Syntax};
 use crate::registry::{Registry, RegistryConfig, RegistryError};
+use crate::settings::Settings;
 
 /// Where a command says what it did, a line at a time.
 pub type Say<'a> = &'a mut dyn FnMut(&str);
@@ -44,18 +45,18 @@ pub fn run(command: Command, say: Say<'_>) -> Result<(), Error> {
         Command::Check { sources, syntax } => check(sources, syntax, say),
         Command::Render(job) => render(job, say),
         Command::Regen {
-            registry,
+            settings,
             serials,
             version,
             output,
-        } => regen(&open_existing(&registry)?, &serials, version, &output, say),
-        Command::Verify { registry, files } => verify(&open_existing(&registry)?, &files, say),
+        } => regen(&open_existing(&settings)?, &serials, version, &output, say),
+        Command::Verify { settings, files } => verify(&open_existing(&settings)?, &files, say),
         Command::List {
-            registry,
+            settings,
             filter,
             csv,
-        } => list(&open_existing(&registry)?, &filter, csv, say),
-        Command::Show { registry, serial } => show(&open_existing(&registry)?, &serial, say),
+        } => list(&open_existing(&settings)?, &filter, csv, say),
+        Command::Show { settings, serial } => show(&open_existing(&settings)?, &serial, say),
     }
 }
 
@@ -89,19 +90,23 @@ fn prepare_all(
     }
 }
 
-/// Opens (creating if needed) the registry at `path`.
+/// Opens (creating if needed, with its folder) the registry at `path`.
 pub fn open(path: &Path) -> Result<Registry, Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建登记簿所在的文件夹", e))?;
+    }
     Registry::open(path).map_err(|e| registry_error(path, e))
 }
 
 /// Opens a registry that must already exist: reading commands never create one.
-fn open_existing(path: &Path) -> Result<Registry, Error> {
+fn open_existing(settings: &Settings) -> Result<Registry, Error> {
+    let path = &settings.registry;
     if !path.exists() {
-        return Err(Error::io(
-            path,
-            "打开登记簿",
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        ));
+        return Err(Error::Registry(format!(
+            "还没有登记簿「{}」（{}）：尚未备案过任何表格，或登记簿在别处——请用 --registry 指定",
+            path.display(),
+            settings.registry_line()
+        )));
     }
     open(path)
 }

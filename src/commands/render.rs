@@ -21,6 +21,7 @@ use crate::record::validate::overflow_violation;
 use crate::record::{Stamp, Syntax};
 use crate::registry::{FileError, Filed, FilingRequest, Output, Registry};
 use crate::render::Format;
+use crate::settings::Settings;
 
 /// What `render` is asked to do, validated.
 #[derive(Debug)]
@@ -31,8 +32,8 @@ pub struct RenderJob {
     /// Sorted, without repeats.
     pub formats: Vec<Format>,
     pub syntax: Option<Syntax>,
-    /// `None` for a draft: nothing is filed.
-    pub registry: Option<PathBuf>,
+    /// Where to file; `None` for a draft: nothing is filed.
+    pub registry: Option<Settings>,
     /// Accept serials the registry does not know (hand-numbered forms).
     pub import: bool,
 }
@@ -42,8 +43,9 @@ pub fn render(job: RenderJob, say: Say<'_>) -> Result<(), Error> {
     let prepared = prepare_all(job.sources, job.syntax, job.options)?;
     match &job.registry {
         None => render_draft(&prepared, &job.output, &job.formats, say),
-        Some(path) => {
-            let mut registry = open(path)?;
+        Some(settings) => {
+            let mut registry = open(&settings.registry)?;
+            say(&settings.registry_line());
             let now = chrono::Local::now().fixed_offset();
             render_filed(
                 &mut registry,

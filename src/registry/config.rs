@@ -26,6 +26,12 @@ pub struct RegistryConfig {
 struct ConfigFile {
     #[serde(default)]
     serial: SerialSection,
+    /// Where the registry is and which forms to use: read by
+    /// [`crate::settings`], allowed here.
+    #[serde(default, rename = "registry")]
+    _registry: Option<toml::Value>,
+    #[serde(default, rename = "forms")]
+    _forms: Option<toml::Value>,
 }
 
 #[derive(Deserialize, Default)]

@@ -213,6 +213,10 @@ fn init_templates_name_every_field_as_printed_and_guide_the_user() {
         for label in labels {
             assert!(run.stdout.contains(label), "{form}: {label}");
         }
+        // Units check and preview; numbering is the office's.
+        for step in ["beian check", "beian render --draft", "交党委宣传统战部"] {
+            assert!(run.stdout.contains(step), "{form}: {step}");
+        }
         // The blank template is valid TOML, and checking it lists what to fill in.
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("new.toml");

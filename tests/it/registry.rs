@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use beian::registry::Registry;
 
-use crate::util::{beian, beian_in, listing, pdf_pages_text, root, squash};
+use crate::util::{beian, beian_home, beian_in, listing, pdf_pages_text, root, squash};
 
 /// A scratch directory with a registry in it.
 struct Office {
@@ -238,8 +238,74 @@ fn reading_commands_never_create_a_registry() {
     let office = Office::new();
     let run = office.run(&["list"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("打开登记簿"), "{}", run.stderr);
+    assert!(run.stderr.contains("还没有登记簿"), "{}", run.stderr);
     assert!(!office.registry().exists());
+}
+
+/// Without --registry, every folder beian runs in files into one registry:
+/// the user's data directory's, or the one `beian.toml` names.
+#[test]
+fn one_registry_per_office_wherever_beian_runs() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let account = root().join("examples/account.toml");
+    let group = root().join("examples/group.toml");
+    let in_a = beian_home(
+        a.path(),
+        home.path(),
+        &["render", account.to_str().expect("utf-8")],
+        None,
+    );
+    assert_eq!(in_a.code, 0, "{}", in_a.stderr);
+    let registry = home.path().join("beian/beian.db");
+    assert!(registry.exists(), "no registry in the data directory");
+    assert!(
+        in_a.stdout
+            .contains(&format!("登记簿：{}（默认位置）", registry.display())),
+        "{}",
+        in_a.stdout
+    );
+    assert!(!a.path().join("beian.db").exists());
+    // Another folder: the same registry, so the next number, not 0001 again.
+    let in_b = beian_home(
+        b.path(),
+        home.path(),
+        &["render", group.to_str().expect("utf-8")],
+        None,
+    );
+    assert_eq!(in_b.code, 0, "{}", in_b.stderr);
+    let again = beian_home(
+        b.path(),
+        home.path(),
+        &["render", account.to_str().expect("utf-8")],
+        None,
+    );
+    assert!(again.stdout.contains("已备案过"), "{}", again.stdout);
+    let list = beian_home(b.path(), home.path(), &["list"], None);
+    assert!(list.stdout.contains("共 2 份备案"), "{}", list.stdout);
+
+    // beian.toml in the current folder names another registry, relative to itself.
+    std::fs::write(
+        b.path().join("beian.toml"),
+        "registry = \"办公室/登记簿.db\"\n",
+    )
+    .expect("write");
+    let named = beian_home(
+        b.path(),
+        home.path(),
+        &["render", group.to_str().expect("utf-8")],
+        None,
+    );
+    assert_eq!(named.code, 0, "{}", named.stderr);
+    assert!(b.path().join("办公室/登记簿.db").exists());
+    assert!(
+        named.stdout.contains("（beian.toml 指定）"),
+        "{}",
+        named.stdout
+    );
 }
 
 /// 8 processes × 25 renders against one registry → 200 distinct serials, no gaps.

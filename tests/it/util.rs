@@ -30,12 +30,29 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// A data directory of the tests' own, so that no test files into the
+/// registry of the user running them (beian's default registry lives there).
+pub fn data_home() -> &'static Path {
+    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
+}
+
 /// Runs `beian` with `args` in `dir`, feeding `stdin`.
 pub fn beian_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    beian_home(dir, data_home(), args, stdin)
+}
+
+/// Runs `beian` with `args` in `dir`, with `home` as the user's home and
+/// data directory, feeding `stdin`.
+pub fn beian_home(dir: &Path, home: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_beian"))
         .args(args)
         .current_dir(dir)
+        .env("XDG_DATA_HOME", home)
+        .env("HOME", home)
+        .env_remove("BEIAN_REGISTRY")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -31,6 +31,7 @@ cargo build --release --quiet
 bin="${CARGO_TARGET_DIR:-target}/release/beian"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export BEIAN_REGISTRY="$work/beian.db" # never the user's own registry
 fail=0
 n=0
 

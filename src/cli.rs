@@ -112,6 +112,9 @@ enum Cmd {
         /// 重新生成第几版（默认最新版）
         #[arg(long = "version-of", value_name = "版本")]
         version: Option<u32>,
+        /// 只接受与备案时逐字节一致的文件：备案后 beian 的版式有修订时拒绝，而不是按新版式生成
+        #[arg(long)]
+        exact: bool,
     },
     /// 核验：文件是否正是登记簿中备案生成的原件，属于哪个编号的哪一版
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
@@ -176,6 +179,7 @@ pub enum Command {
         settings: Settings,
         serials: Vec<String>,
         version: Option<u32>,
+        exact: bool,
         output: PathBuf,
     },
     Verify {
@@ -265,10 +269,12 @@ impl Command {
                 serials,
                 output,
                 version,
+                exact,
             } => Command::Regen {
                 settings,
                 serials,
                 version,
+                exact,
                 output,
             },
             Cmd::Verify { files } => Command::Verify { settings, files },

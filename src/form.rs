@@ -396,6 +396,12 @@ fn chinese_numeral(n: usize) -> String {
 }
 
 /// The form files, in [`FormKind`] order.
+/// The source text of a built-in form: what a filing stores as the exact
+/// specification it was rendered with.
+pub fn source(kind: FormKind) -> &'static str {
+    SOURCES[kind as usize].1
+}
+
 pub const SOURCES: [(&str, &str); 2] = [
     ("account", include_str!("../forms/account.toml")),
     ("group", include_str!("../forms/group.toml")),

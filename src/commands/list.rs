@@ -140,6 +140,8 @@ mod tests {
             content_sha256: String::new(),
             filed_at: "2026-03-01T09:30:15+08:00".into(),
             beian_version: "0.1.0".into(),
+            output_revision: 1,
+            form_sha256: None,
             outputs: Vec::new(),
         };
         let csv = list_csv(&[row]);

@@ -48,8 +48,16 @@ pub fn run(command: Command, say: Say<'_>) -> Result<(), Error> {
             settings,
             serials,
             version,
+            exact,
             output,
-        } => regen(&open_existing(&settings)?, &serials, version, &output, say),
+        } => regen(
+            &open_existing(&settings)?,
+            &serials,
+            version,
+            exact,
+            &output,
+            say,
+        ),
         Command::Verify { settings, files } => verify(&open_existing(&settings)?, &files, say),
         Command::List {
             settings,

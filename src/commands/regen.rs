@@ -3,23 +3,26 @@
 
 use std::path::{Path, PathBuf};
 
-use super::render::filed_source;
+use super::render::{filed_source, text_sha256};
 use super::{Say, registry_error};
 use crate::error::Error;
 use crate::io;
 use crate::layout::{self, LayoutOptions};
 use crate::record::validate::{self, overflow_violation};
 use crate::record::{Node, Record, Stamp, Syntax};
-use crate::registry::{self, FilingRecord, Registry};
-use crate::render::Format;
+use crate::registry::{self, FilingRecord, OutputRecord, Registry};
+use crate::render::{Format, OUTPUT_REVISION};
 
 /// Rebuilds every registered output of the latest version of each serial
 /// (or of `version`), checks each against its stored hash, and writes them
-/// only if all match.
+/// only if all match. An output filed under another output revision cannot
+/// match byte for byte: it is rebuilt if its printed text is the same, and
+/// said so; `exact` refuses it instead.
 pub fn regen(
     registry: &Registry,
     serials: &[String],
     version: Option<u32>,
+    exact: bool,
     out_dir: &Path,
     say: Say<'_>,
 ) -> Result<(), Error> {
@@ -37,13 +40,26 @@ pub fn regen(
             continue;
         };
         let (record, stamp) = stored_record(&filing)?;
+        // Per kind and copy count, the output of the newest revision on
+        // record (the current one if this beian filed or re-filed it).
+        let mut newest: Vec<&OutputRecord> = Vec::new();
         for out in &filing.outputs {
+            match newest
+                .iter_mut()
+                .find(|o| o.kind == out.kind && o.copies == out.copies)
+            {
+                Some(o) if o.revision < out.revision => *o = out,
+                Some(_) => {}
+                None => newest.push(out),
+            }
+        }
+        for out in newest {
             // Outputs of one kind in several copy counts were all written
             // under one name; regenerated, each gets its own.
             let shared = filing
                 .outputs
                 .iter()
-                .filter(|o| o.file_name == out.file_name)
+                .filter(|o| o.file_name == out.file_name && o.revision == out.revision)
                 .count();
             let file_name = match (shared, out.file_name.rsplit_once('.')) {
                 (2.., Some((stem, ext))) => format!("{stem}（{}份）.{ext}", out.copies),
@@ -67,25 +83,60 @@ pub fn regen(
                     .collect(),
             })?;
             let bytes = format.render(&layout)?;
-            if registry::sha256_hex(&bytes) != out.sha256 {
-                problems.push(Error::Drift {
-                    serial: serial.clone(),
-                    version: filing.version,
-                    file: out.file_name.clone(),
-                    copies: out.copies,
-                    filed_sha256: out.sha256.clone(),
-                    filed_by: filing.beian_version.clone(),
-                });
-                continue;
+            let path = out_dir.join(&file_name);
+            let what = format!("{} 第 {} 版，{} 份", serial, filing.version, out.copies);
+            if out.revision == OUTPUT_REVISION {
+                if registry::sha256_hex(&bytes) != out.sha256 {
+                    problems.push(Error::Drift {
+                        serial: serial.clone(),
+                        version: filing.version,
+                        file: out.file_name.clone(),
+                        copies: out.copies,
+                        filed_sha256: out.sha256.clone(),
+                        filed_by: filing.beian_version.clone(),
+                    });
+                    continue;
+                }
+                lines.push(format!(
+                    "已重新生成 {}（{what}，与备案时逐字节一致）",
+                    path.display()
+                ));
+            } else {
+                // Filed under another output revision: these bytes cannot
+                // be the filed ones; the printed text still must be.
+                let revisions = format!("版式修订 {} → {OUTPUT_REVISION}", out.revision);
+                let text_same = out
+                    .text_sha256
+                    .as_deref()
+                    .map(|t| t == text_sha256(&layout));
+                if exact {
+                    problems.push(Error::Negative(format!(
+                        "{serial} 第 {} 版的 {} 备案于版式修订 {}，本程序是版式修订 {OUTPUT_REVISION}，无法逐字节重现（--exact）；\
+                         请用当初的 beian {} 重新生成，或去掉 --exact 按现在的版式生成",
+                        filing.version, out.file_name, out.revision, filing.beian_version
+                    )));
+                    continue;
+                }
+                match text_same {
+                    Some(false) => {
+                        problems.push(Error::Negative(format!(
+                            "{serial} 第 {} 版的 {}：{revisions}，重新生成的文字与备案时不一致，没有生成；\
+                             请用当初的 beian {} 重新生成",
+                            filing.version, out.file_name, filing.beian_version
+                        )));
+                        continue;
+                    }
+                    Some(true) => lines.push(format!(
+                        "已重新生成 {}（{what}；内容一致；{revisions}，文件字节不同）",
+                        path.display()
+                    )),
+                    None => lines.push(format!(
+                        "已重新生成 {}（{what}；{revisions}，文件字节不同；备案时未记录文字摘要，无法核对文字）",
+                        path.display()
+                    )),
+                }
             }
-            lines.push(format!(
-                "已重新生成 {}（{} 第 {} 版，{} 份，与备案时逐字节一致）",
-                out_dir.join(&file_name).display(),
-                serial,
-                filing.version,
-                out.copies
-            ));
-            files.push((out_dir.join(&file_name), bytes));
+            files.push((path, bytes));
         }
         files.push((
             out_dir.join(format!("{serial}.toml")),

@@ -14,13 +14,15 @@ use chrono::{DateTime, FixedOffset};
 
 use super::{Say, form_name, open, prepare_all, registry_error, serial_violation};
 use crate::error::Error;
+use crate::form;
 use crate::io::{self, Source};
 use crate::layout::{self, Layout, LayoutOptions};
 use crate::pipeline::Prepared;
 use crate::record::validate::overflow_violation;
 use crate::record::{Stamp, Syntax};
+use crate::registry::sha256_hex;
 use crate::registry::{FileError, Filed, FilingRequest, Output, Registry};
-use crate::render::Format;
+use crate::render::{Format, OUTPUT_REVISION};
 use crate::settings::Settings;
 
 /// What `render` is asked to do, validated.
@@ -137,11 +139,14 @@ pub fn render_filed(
             content: &content,
             now,
             beian_version: env!("CARGO_PKG_VERSION"),
+            output_revision: OUTPUT_REVISION,
+            form_spec: form::source(p.record.form),
         };
         let mut laid_out = None;
         let result = registry.file(&req, |filed| -> Result<Vec<Output>, Error> {
             let stamp = stamp_of(filed);
             let layout = stamped_layout(p, &stamp, options)?;
+            let text_sha256 = text_sha256(&layout);
             let mut outputs = Vec::new();
             for &format in formats {
                 outputs.push(Output {
@@ -149,6 +154,7 @@ pub fn render_filed(
                     copies,
                     file_name: format!("{}.{}", filed.serial, format.ext()),
                     bytes: format.render(&layout)?,
+                    text_sha256: text_sha256.clone(),
                 });
             }
             laid_out = Some((stamp, layout.pages.len()));
@@ -278,4 +284,18 @@ pub fn filed_source(stamp: &Stamp, content: &str) -> String {
         "# 备案记录：{serial} 的填写内容、编号、记录标识与备案时间。\n# 用它可重新生成表格：beian render {serial}.toml --draft\n{}\n{content}",
         stamp.to_toml()
     )
+}
+
+/// SHA-256 of the text a layout prints, page by page, paragraph by
+/// paragraph: what stays the same when only the bytes of an output change.
+pub fn text_sha256(layout: &Layout) -> String {
+    let mut text = String::new();
+    for page in &layout.pages {
+        for para in page.paras() {
+            text.push_str(&para.plain_text());
+            text.push('\n');
+        }
+        text.push('\u{c}');
+    }
+    sha256_hex(text)
 }

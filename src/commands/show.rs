@@ -25,8 +25,8 @@ pub fn show(registry: &Registry, serial: &str, say: Say<'_>) -> Result<(), Error
         ));
         for o in &f.outputs {
             say(&format!(
-                "    {}（{} 份，{} 字节）SHA-256 {}",
-                o.file_name, o.copies, o.size, o.sha256
+                "    {}（{} 份，{} 字节，版式修订 {}）SHA-256 {}",
+                o.file_name, o.copies, o.size, o.revision, o.sha256
             ));
         }
     }

@@ -66,6 +66,12 @@ pub struct FilingRequest<'a> {
     pub now: DateTime<FixedOffset>,
     /// Version of the `beian` doing the filing, kept for forensics.
     pub beian_version: &'a str,
+    /// [`crate::render::OUTPUT_REVISION`] of the renderer: outputs are
+    /// stored per revision.
+    pub output_revision: u32,
+    /// The exact form specification (its source text) the record is
+    /// rendered with; stored once per distinct text.
+    pub form_spec: &'a str,
 }
 
 /// The filing a render is for.
@@ -78,6 +84,11 @@ pub struct Filed {
     pub filed_at: String,
     /// `false` when an existing filing was returned (idempotent re-run).
     pub is_new: bool,
+    /// The output revision the filing was made under.
+    pub output_revision: u32,
+    /// SHA-256 of the form specification it was made with (`None` for
+    /// filings older than the registry's record of forms).
+    pub form_sha256: Option<String>,
 }
 
 /// One rendered output; its SHA-256 is stored with the filing.
@@ -91,6 +102,9 @@ pub struct Output {
     pub file_name: String,
     /// The rendered file.
     pub bytes: Vec<u8>,
+    /// SHA-256 of the text the output prints: the same text under another
+    /// output revision is the same form in other bytes.
+    pub text_sha256: String,
 }
 
 /// A stored output (hash only; the bytes live in the file system).
@@ -98,9 +112,13 @@ pub struct Output {
 pub struct OutputRecord {
     pub kind: String,
     pub copies: u32,
+    /// The output revision these bytes were rendered under.
+    pub revision: u32,
     pub file_name: String,
     pub sha256: String,
     pub size: u64,
+    /// `None` for outputs filed before text digests were kept.
+    pub text_sha256: Option<String>,
 }
 
 /// One version of a filing, with its outputs.
@@ -120,6 +138,10 @@ pub struct FilingRecord {
     pub content_sha256: String,
     pub filed_at: String,
     pub beian_version: String,
+    /// The output revision the filing was made under.
+    pub output_revision: u32,
+    /// The form specification it was made with, see [`Registry::form_spec`].
+    pub form_sha256: Option<String>,
     pub outputs: Vec<OutputRecord>,
 }
 
@@ -239,6 +261,7 @@ impl Registry {
         let form = req.form;
         let request_uuid = req.uuid.map(normalize_uuid).transpose()?;
         let content_sha = sha256_hex(req.content);
+        let form_sha = sha256_hex(req.form_spec);
         let format = self.config.format_for(form).clone();
 
         let tx = self
@@ -265,6 +288,8 @@ impl Registry {
                 uuid: row.uuid,
                 filed_at: row.filed_at,
                 is_new: false,
+                output_revision: row.output_revision,
+                form_sha256: row.form_sha256,
             },
             // A correction: same serial (and uuid, year, seq), next version.
             (Some(_), Some(row)) => {
@@ -278,6 +303,8 @@ impl Registry {
                     uuid: row.uuid,
                     filed_at: rfc3339(req.now),
                     is_new: true,
+                    output_revision: req.output_revision,
+                    form_sha256: Some(form_sha.clone()),
                 };
                 insert_filing(&tx, &filed, form, row.year, row.seq, req, &content_sha)?;
                 filed
@@ -291,6 +318,8 @@ impl Registry {
                     uuid: request_uuid.unwrap_or_else(new_uuid),
                     filed_at: rfc3339(req.now),
                     is_new: true,
+                    output_revision: req.output_revision,
+                    form_sha256: Some(form_sha.clone()),
                 };
                 insert_filing(&tx, &filed, form, year, Some(seq), req, &content_sha)?;
                 filed
@@ -310,6 +339,8 @@ impl Registry {
                     uuid: request_uuid.unwrap_or_else(new_uuid),
                     filed_at: rfc3339(req.now),
                     is_new: true,
+                    output_revision: req.output_revision,
+                    form_sha256: Some(form_sha.clone()),
                 };
                 insert_filing(&tx, &filed, form, year, None, req, &content_sha)?;
                 filed
@@ -320,7 +351,7 @@ impl Registry {
         // back, releasing the serial.
         let outputs = render(&filed).map_err(FileError::Render)?;
         for out in &outputs {
-            store_output(&tx, &filed, out)?;
+            store_output(&tx, &filed, req.output_revision, out)?;
         }
         tx.commit()?;
         Ok((filed, outputs))
@@ -435,19 +466,30 @@ impl Registry {
         Ok(report == ["ok"] && !fk_violation)
     }
 
+    /// The text of a stored form specification.
+    pub fn form_spec(&self, sha256: &str) -> Result<Option<String>, RegistryError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT text FROM form_spec WHERE sha256 = ?1")?
+            .query_row([sha256], |r| r.get(0))
+            .optional()?)
+    }
+
     fn with_outputs(&self, mut record: FilingRecord) -> Result<FilingRecord, RegistryError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT kind, copies, file_name, sha256, size FROM output
-              WHERE serial = ?1 AND version = ?2 ORDER BY kind, copies",
+            "SELECT kind, copies, revision, file_name, sha256, size, text_sha256 FROM output
+              WHERE serial = ?1 AND version = ?2 ORDER BY kind, copies, revision",
         )?;
         record.outputs = stmt
             .query_map(params![record.serial, record.version], |r| {
                 Ok(OutputRecord {
                     kind: r.get(0)?,
                     copies: r.get(1)?,
-                    file_name: r.get(2)?,
-                    sha256: r.get(3)?,
-                    size: r.get(4)?,
+                    revision: r.get(2)?,
+                    file_name: r.get(3)?,
+                    sha256: r.get(4)?,
+                    size: r.get(5)?,
+                    text_sha256: r.get(6)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -592,8 +634,14 @@ fn insert_filing(
     content_sha: &str,
 ) -> Result<(), RegistryError> {
     let canonical = compose_canonical(filed, req.content)?;
+    conn.prepare_cached(
+        "INSERT INTO form_spec (sha256, form, text) VALUES (?1, ?2, ?3)
+         ON CONFLICT (sha256) DO NOTHING",
+    )?
+    .execute(params![filed.form_sha256, form, req.form_spec])?;
     conn.prepare_cached(&format!(
-        "INSERT INTO filing ({FILING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        "INSERT INTO filing ({FILING_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     ))?
     .execute(params![
         filed.serial,
@@ -608,20 +656,29 @@ fn insert_filing(
         content_sha,
         filed.filed_at,
         req.beian_version,
+        filed.output_revision,
+        filed.form_sha256,
     ])?;
     Ok(())
 }
 
-/// Stores an output's hash, or checks it against the one already stored.
-fn store_output(conn: &Connection, filed: &Filed, out: &Output) -> Result<(), RegistryError> {
+/// Stores an output's hash under the renderer's revision, or checks it
+/// against the one already stored for that revision: one revision renders
+/// one filing to one set of bytes, always.
+fn store_output(
+    conn: &Connection,
+    filed: &Filed,
+    revision: u32,
+    out: &Output,
+) -> Result<(), RegistryError> {
     let sha = sha256_hex(&out.bytes);
     let stored: Option<String> = conn
         .prepare_cached(
             "SELECT sha256 FROM output
-              WHERE serial = ?1 AND version = ?2 AND kind = ?3 AND copies = ?4",
+              WHERE serial = ?1 AND version = ?2 AND kind = ?3 AND copies = ?4 AND revision = ?5",
         )?
         .query_row(
-            params![filed.serial, filed.version, out.kind, out.copies],
+            params![filed.serial, filed.version, out.kind, out.copies, revision],
             |r| r.get(0),
         )
         .optional()?;
@@ -637,17 +694,20 @@ fn store_output(conn: &Connection, filed: &Filed, out: &Output) -> Result<(), Re
             let size = i64::try_from(out.bytes.len())
                 .map_err(|_| RegistryError::Internal("output too large".into()))?;
             conn.prepare_cached(
-                "INSERT INTO output (serial, version, kind, copies, file_name, sha256, size)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO output
+                   (serial, version, kind, copies, revision, file_name, sha256, size, text_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 filed.serial,
                 filed.version,
                 out.kind,
                 out.copies,
+                revision,
                 out.file_name,
                 sha,
-                size
+                size,
+                out.text_sha256
             ])?;
             Ok(())
         }

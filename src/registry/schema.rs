@@ -23,7 +23,7 @@ impl FromSql for FormKind {
 
 /// Schema migrations; migration `i` (0-based) brings `user_version` from `i`
 /// to `i + 1`. Never edit a released entry: append a new one.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: everything.
     "
     CREATE TABLE filing (
@@ -66,10 +66,45 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (form, year)
     ) STRICT;
     ",
+    // 2: the form specification each filing was rendered with (stored once
+    // per distinct text), the output revision it was filed under, and
+    // outputs kept per revision with a digest of their printed text, so a
+    // regeneration under a later revision can tell "same text, new bytes".
+    "
+    CREATE TABLE form_spec (
+        sha256 TEXT NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),
+        form   TEXT NOT NULL CHECK (form IN ('account', 'group')),
+        text   TEXT NOT NULL
+    ) STRICT;
+    ALTER TABLE filing ADD COLUMN output_revision INTEGER NOT NULL DEFAULT 1
+        CHECK (output_revision >= 1);
+    ALTER TABLE filing ADD COLUMN form_sha256 TEXT REFERENCES form_spec (sha256);
+
+    CREATE TABLE output_by_revision (
+        serial      TEXT    NOT NULL,
+        version     INTEGER NOT NULL,
+        kind        TEXT    NOT NULL,
+        copies      INTEGER NOT NULL CHECK (copies >= 0),
+        revision    INTEGER NOT NULL CHECK (revision >= 1),
+        file_name   TEXT    NOT NULL,
+        sha256      TEXT    NOT NULL CHECK (length(sha256) = 64),
+        size        INTEGER NOT NULL CHECK (size >= 0),
+        text_sha256 TEXT    CHECK (text_sha256 IS NULL OR length(text_sha256) = 64),
+        PRIMARY KEY (serial, version, kind, copies, revision),
+        FOREIGN KEY (serial, version) REFERENCES filing (serial, version)
+    ) STRICT;
+    INSERT INTO output_by_revision
+           (serial, version, kind, copies, revision, file_name, sha256, size)
+    SELECT serial, version, kind, copies, 1, file_name, sha256, size FROM output;
+    DROP TABLE output;
+    ALTER TABLE output_by_revision RENAME TO output;
+    CREATE INDEX output_sha256 ON output (sha256);
+    ",
 ];
 
 pub(super) const FILING_COLUMNS: &str = "serial, version, form, year, seq, uuid, unit, name, \
-                              canonical, content_sha256, filed_at, beian_version";
+                              canonical, content_sha256, filed_at, beian_version, \
+                              output_revision, form_sha256";
 
 pub(super) fn filing_from_row(row: &Row<'_>) -> rusqlite::Result<FilingRecord> {
     Ok(FilingRecord {
@@ -85,6 +120,8 @@ pub(super) fn filing_from_row(row: &Row<'_>) -> rusqlite::Result<FilingRecord> {
         content_sha256: row.get(9)?,
         filed_at: row.get(10)?,
         beian_version: row.get(11)?,
+        output_revision: row.get(12)?,
+        form_sha256: row.get(13)?,
         outputs: Vec::new(),
     })
 }

@@ -25,6 +25,8 @@ fn request<'a>(content: &'a str, now: DateTime<FixedOffset>) -> FilingRequest<'a
         content,
         now,
         beian_version: "0.1.0",
+        output_revision: 1,
+        form_spec: "# the account form",
     }
 }
 
@@ -34,6 +36,7 @@ fn pdf(filed: &Filed) -> Result<Vec<Output>, Infallible> {
         copies: 1,
         file_name: format!("{}.pdf", filed.serial),
         bytes: format!("%PDF {} v{}", filed.serial, filed.version).into_bytes(),
+        text_sha256: sha256_hex(&filed.serial),
     }])
 }
 
@@ -424,6 +427,7 @@ fn drift_is_detected_and_nothing_changes() {
         copies: 2,
         file_name: format!("XMT-2026-0001.{kind}"),
         bytes: bytes.to_vec(),
+        text_sha256: sha256_hex("text"),
     };
     reg.file(&req, |_| Ok::<_, Infallible>(vec![out("pdf", b"one")]))
         .expect("first filing");
@@ -608,7 +612,7 @@ fn migrations_are_versioned() {
         .conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("user_version");
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     let mode: String = reg
         .conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -622,9 +626,36 @@ fn migrations_are_versioned() {
         Registry::open(&path),
         Err(RegistryError::SchemaTooNew {
             found: 99,
-            supported: 1
+            supported: 2
         })
     ));
+}
+
+#[test]
+fn a_first_schema_registry_migrates_keeping_its_filings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite");
+    {
+        let conn = Connection::open(&path).expect("create");
+        conn.execute_batch(schema::MIGRATIONS[0]).expect("schema 1");
+        conn.execute_batch(&format!(
+            "INSERT INTO filing VALUES ('XMT-2026-0001', 1, 'account', 2026, 1, \
+               '6f1c8a52-1d3e-4a8b-9a31-0c2f1b5e7d44', '信息学院', '公众号', 'form = \"account\"', \
+               '{sha}', '2026-03-01T09:30:15+08:00', '0.1.0');
+             INSERT INTO output VALUES ('XMT-2026-0001', 1, 'pdf', 2, 'XMT-2026-0001.pdf', '{sha}', 3);
+             PRAGMA user_version = 1;",
+            sha = sha256_hex("x")
+        ))
+        .expect("a filing of schema 1");
+    }
+    let reg = Registry::open(&path).expect("migrates");
+    let f = reg.latest("XMT-2026-0001").expect("query").expect("kept");
+    assert_eq!((f.output_revision, f.form_sha256.as_deref()), (1, None));
+    assert_eq!(f.outputs.len(), 1);
+    assert_eq!(f.outputs[0].revision, 1);
+    assert_eq!(f.outputs[0].text_sha256, None);
+    assert_eq!(f.outputs[0].sha256, sha256_hex("x"));
+    assert!(reg.integrity_check().expect("check"));
 }
 
 #[test]

@@ -207,6 +207,59 @@ fn regen_rebuilds_the_same_bytes_and_verify_knows_originals() {
     assert!(run.stderr.contains("不是登记的原件"), "{}", run.stderr);
 }
 
+/// A filing made under another output revision (another beian that renders
+/// differently) regenerates with the same text in other bytes, and says so;
+/// `--exact` refuses, and a changed text is never passed off as the same.
+#[test]
+fn regen_under_another_output_revision_checks_the_text() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/group.toml"]).code, 0);
+    let serial = office.serials().remove(0);
+    // As if another beian had filed it: its bytes were different.
+    let sql = |statement: &str| {
+        rusqlite::Connection::open(office.registry())
+            .expect("open")
+            .execute_batch(statement)
+            .expect("update");
+    };
+    sql(&format!(
+        "UPDATE output SET revision = 9, sha256 = '{}'",
+        "0".repeat(64)
+    ));
+    let out = office.path().join("again");
+    let out = out.to_str().expect("utf-8");
+    let run = office.run(&["regen", &serial, "-o", out]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("内容一致；版式修订 9 → 1，文件字节不同"),
+        "{}",
+        run.stdout
+    );
+
+    let exact = office.path().join("exact");
+    let run = office.run(&[
+        "regen",
+        &serial,
+        "--exact",
+        "-o",
+        exact.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("无法逐字节重现"), "{}", run.stderr);
+    assert!(!exact.exists(), "--exact wrote files");
+
+    sql(&format!(
+        "UPDATE output SET text_sha256 = '{}'",
+        "1".repeat(64)
+    ));
+    let changed = office.path().join("changed");
+    let run = office.run(&["regen", &serial, "-o", changed.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("文字与备案时不一致"), "{}", run.stderr);
+    assert!(!changed.exists());
+}
+
 #[test]
 fn list_as_table_and_as_csv_for_excel() {
     let office = Office::new();

@@ -26,9 +26,26 @@ pub struct FormSpec {
     pub copies: CopiesSpec,
     /// Record field path → how messages name it (as printed on the form).
     pub labels: BTreeMap<String, String>,
+    /// Record field path → the choices it accepts, as printed, with the
+    /// other ways people write them.
+    #[serde(default)]
+    pub choices: BTreeMap<String, Vec<ChoiceSpec>>,
     pub header: Vec<ParaSpec>,
     pub table: TableSpec,
     pub footer: Vec<ParaSpec>,
+}
+
+/// One choice of a field (新媒体类型, 群类型): the value printed beside its
+/// checkbox, what else people write for it, and whether choosing it asks for
+/// a name on the 其他___ line (`<field>_other`).
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceSpec {
+    pub value: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub other: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,7 +316,20 @@ impl FormSpec {
             {
                 return Err(format!("unknown style {style}"));
             }
-            parse_markup(&p.text)?;
+            for inline in parse_markup(&p.text)? {
+                // A yes/no field prints 是 or 否; any other box is a choice.
+                let known = |field: &str, when: &str| match self.choices(field) {
+                    [] => matches!(when, "是" | "否"),
+                    choices => choices.iter().any(|c| c.value == when),
+                };
+                if let Inline::Check { field, when } = inline
+                    && !known(&field, &when)
+                {
+                    return Err(format!(
+                        "checkbox {{☐ {field}={when}}}: {when} is not among the choices of {field}"
+                    ));
+                }
+            }
         }
         if self.table.columns.is_empty() {
             return Err("a table needs columns".into());
@@ -322,6 +352,11 @@ impl FormSpec {
             .get(name)
             .or_else(|| self.styles.get("body"))
             .unwrap_or_else(|| unreachable!("checked: body style exists"))
+    }
+
+    /// The choices of a record field (empty for a free-text field).
+    pub fn choices(&self, path: &str) -> &[ChoiceSpec] {
+        self.choices.get(path).map_or(&[], Vec::as_slice)
     }
 
     /// How messages name a record field on this form.
@@ -461,6 +496,26 @@ mod tests {
                 assert!(!spec.label(&f).is_empty(), "{kind:?}: no label for {f}");
             }
         }
+    }
+
+    #[test]
+    fn a_checkbox_must_be_one_of_the_choices() {
+        let edited = SOURCES[0]
+            .1
+            .replace("account.platform=微博}", "account.platform=抖音}");
+        let err = FormSpec::parse(&edited).expect_err("抖音 is no choice");
+        assert!(err.contains("抖音"), "{err}");
+        // A new alias is one edit of the form file.
+        let aliased = SOURCES[0].1.replace(
+            "aliases = [\"weibo\"]",
+            "aliases = [\"weibo\", \"新浪微博\"]",
+        );
+        let spec = FormSpec::parse(&aliased).expect("parses");
+        assert!(
+            spec.choices("account.platform")
+                .iter()
+                .any(|c| c.aliases.contains(&"新浪微博".to_owned()))
+        );
     }
 
     #[test]

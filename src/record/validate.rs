@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use crate::error::Violation;
 use crate::fonts::Face;
-use crate::form::FormSpec;
+use crate::form::{ChoiceSpec, FormSpec};
 use crate::layout::Overflow;
 use crate::record::{Account, FormKind, Group, Node, Person, Record, Stamp};
 
@@ -22,23 +22,6 @@ pub struct Checked {
     pub stamp: Stamp,
     pub violations: Vec<Violation>,
 }
-
-/// Choices of 新媒体类型: printed wording first, then accepted aliases.
-pub const PLATFORMS: &[(&str, &[&str])] = &[
-    ("微信", &["wechat", "weixin", "微信公众号", "公众号"]),
-    ("微博", &["weibo"]),
-    ("QQ/QQ空间", &["qq", "qzone", "QQ空间"]),
-    ("今日头条", &["toutiao", "头条"]),
-    ("自主开发移动客户端", &["app", "客户端", "移动客户端"]),
-    ("其他", &["other", "其它"]),
-];
-
-/// Choices of 群类型.
-pub const GROUP_TYPES: &[(&str, &[&str])] = &[
-    ("QQ群", &["qq"]),
-    ("微博群", &["weibo"]),
-    ("其他", &["other", "其它"]),
-];
 
 /// No cell holds more; longer text is rejected before layout tries to fit it.
 const MAX_CHARS: usize = 200;
@@ -249,9 +232,9 @@ impl Checker {
     fn account(&mut self, t: &[(String, Node)]) -> Account {
         let s = "account";
         self.unknown_keys(t, s, ACCOUNT_KEYS);
-        let platform = self.choice(t, s, "platform", PLATFORMS, "新媒体类型");
-        let platform_other =
-            self.other_text(t, s, "platform_other", platform.as_deref(), "platform");
+        let platform = self.choice(t, s, "platform");
+        let platform_other = self.other_text(t, s, "platform_other", platform.as_ref(), "platform");
+        let platform = platform.map(|c| c.value);
         let name = self.text(t, s, "name", true);
         let id = self.text(t, s, "id", false);
         let verified = self.boolean(t, s, "verified", false);
@@ -290,8 +273,9 @@ impl Checker {
     fn group(&mut self, t: &[(String, Node)]) -> Group {
         let s = "group";
         self.unknown_keys(t, s, GROUP_KEYS);
-        let kind = self.choice(t, s, "type", GROUP_TYPES, "群类型");
-        let kind_other = self.other_text(t, s, "type_other", kind.as_deref(), "type");
+        let kind = self.choice(t, s, "type");
+        let kind_other = self.other_text(t, s, "type_other", kind.as_ref(), "type");
+        let kind = kind.map(|c| c.value);
         let name = self.text(t, s, "name", true);
         let mut number = self.text(t, s, "number", false);
         if kind.as_deref() == Some("QQ群")
@@ -498,22 +482,20 @@ impl Checker {
             .collect()
     }
 
-    fn choice(
-        &mut self,
-        t: &[(String, Node)],
-        section: &str,
-        key: &str,
-        choices: &[(&str, &[&str])],
-        what: &str,
-    ) -> Option<String> {
+    /// A field with choices (`forms/*.toml` `[choices]`): the printed value
+    /// or one of its aliases.
+    fn choice(&mut self, t: &[(String, Node)], section: &str, key: &str) -> Option<ChoiceSpec> {
+        let path = join(section, key);
         let raw = self.text(t, section, key, true)?;
-        let found = choices.iter().find(|(name, aliases)| {
-            *name == raw || aliases.iter().any(|a| a.eq_ignore_ascii_case(&raw))
-        });
+        let choices = self.spec.choices(&path);
+        let found = choices
+            .iter()
+            .find(|c| c.value == raw || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(&raw)));
         match found {
-            Some((name, _)) => Some((*name).to_owned()),
+            Some(c) => Some(c.clone()),
             None => {
-                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                let what = self.spec.label(&path);
+                let names: Vec<&str> = choices.iter().map(|c| c.value.as_str()).collect();
                 let other_key = format!("{key}_other");
                 self.report(
                     &join(section, key),
@@ -533,10 +515,10 @@ impl Checker {
         t: &[(String, Node)],
         section: &str,
         key: &str,
-        chosen: Option<&str>,
+        chosen: Option<&ChoiceSpec>,
         choice_key: &str,
     ) -> Option<String> {
-        let is_other = chosen == Some("其他");
+        let is_other = chosen.is_some_and(|c| c.other);
         let value = self.text(t, section, key, false);
         let path = join(section, key);
         match (is_other, &value) {
@@ -554,7 +536,7 @@ impl Checker {
                     &path,
                     format!(
                         "只有 {choice_key} 选「其他」时才填写；现在选的是「{}」，请删去「{v}」",
-                        chosen.unwrap_or_default()
+                        chosen.map_or("", |c| c.value.as_str())
                     ),
                 );
                 None

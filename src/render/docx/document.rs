@@ -6,7 +6,7 @@ use super::fonts::{shipped_family, tagged};
 use super::xml::{NS_MC, NS_W, NS_W14, Xml};
 use crate::fonts;
 use crate::form::{Align, VAlign};
-use crate::layout::{Block, Cell, Font, Layout, Page, Para, Slot, Span, Table};
+use crate::layout::{Block, Cell, Font, Layout, Page, Para, Placement, Slot, Span, Table};
 
 // ---------------------------------------------------------------------------
 // Units
@@ -120,18 +120,17 @@ impl Body {
         self.xml.take().map(Xml::finish).unwrap_or_default()
     }
 
-    /// One copy: paragraphs in the top margin as frames, then the blocks in
-    /// order; the first block in the flow starts a new page after the first copy.
+    /// One copy: the paragraphs the layout puts in the page margin as
+    /// frames, then the blocks in the flow in order; the first block in the
+    /// flow starts a new page after the first copy.
     fn page(&mut self, page: &Page, page_break: bool) {
-        let in_margin =
-            |b: &Block| matches!(b, Block::Para(p) if p.y + p.height <= page.margins[0] + 0.01);
+        let in_margin = |b: &Block| matches!(b, Block::Para(p) if p.place == Placement::Margin);
         let frames: Vec<&Para> = page
             .blocks
             .iter()
-            .filter(|b| in_margin(b))
             .filter_map(|b| match b {
-                Block::Para(p) => Some(p),
-                Block::Table(_) => None,
+                Block::Para(p) if p.place == Placement::Margin => Some(p),
+                Block::Para(_) | Block::Table(_) => None,
             })
             .collect();
         let mut first = true;
@@ -387,20 +386,20 @@ impl Body {
             for c in 0..ncols {
                 match t.slot(r, c) {
                     Some(Slot::Cell(cell)) => self.cell(cell, span_width(c, cell.colspan)),
-                    Some(Slot::Merged { parent }) => {
-                        let (pr, pc) = *parent;
-                        match t.slot(pr, pc) {
-                            // Below a cell that spans rows: Word's vertical
-                            // continuation, as wide as the cell.
-                            Some(Slot::Cell(origin)) if pr < r && pc == c => {
-                                continuation(self.x(), origin, span_width(c, origin.colspan))
-                            }
-                            // Covered by a span already written.
-                            Some(Slot::Cell(_)) => {}
-                            // A slot no cell claims: an empty cell of its own.
-                            _ => empty_cell(self.x(), span_width(c, 1)),
+                    Some(&Slot::Merged { parent }) => {
+                        let (pr, pc) = t.position(parent);
+                        // Below a cell that spans rows: Word's vertical
+                        // continuation, as wide as the cell. Slots to the
+                        // right of a cell's first column are covered by its
+                        // `w:gridSpan`.
+                        if let Some(Slot::Cell(origin)) = t.slots.get(parent)
+                            && pr < r
+                            && pc == c
+                        {
+                            continuation(self.x(), origin, span_width(c, origin.colspan));
                         }
                     }
+                    Some(Slot::Empty) => empty_cell(self.x(), span_width(c, 1)),
                     None => {}
                 }
             }

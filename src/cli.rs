@@ -257,6 +257,12 @@ impl Command {
                         2,
                     ));
                 }
+                if embed_fonts && !cfg!(feature = "embed-fonts") {
+                    return Err((
+                        "beian：用法错误：这个 beian 构建时没有带嵌入字体功能（embed-fonts），不能用 --embed-fonts；请去掉该选项，或用默认功能重新构建 beian\n".to_owned(),
+                        2,
+                    ));
+                }
                 Command::Render {
                     sources: sources(records),
                     output,

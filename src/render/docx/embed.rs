@@ -6,6 +6,8 @@ use std::fmt::Display;
 use super::DocxError;
 use super::document::Used;
 use super::fonts::{Embedded, shipped_family, tagged};
+use sha2::{Digest, Sha256};
+
 use crate::fonts;
 use crate::layout::Layout;
 
@@ -28,8 +30,7 @@ pub(super) fn embed(used: &BTreeMap<String, Used>, tag: &str) -> Result<Vec<Embe
             wanted.extend('0'..='9');
         }
         let key = font_key(format!("{file}\n{}", wanted.iter().collect::<String>()).as_bytes());
-        let font = renamed(&subset(face, &wanted)?, &original, &family, tag)
-            .ok_or_else(|| DocxError::Font(format!("{file}: cannot rename the subset")))?;
+        let font = renamed(&subset(face, &wanted)?, &original, &family, tag)?;
         let data = obfuscate(font, &key)?;
         out.push(Embedded {
             family,
@@ -58,9 +59,8 @@ pub(super) fn subset_tag(layout: &Layout) -> String {
             text.push('\n');
         }
     }
-    let key = font_key(text.as_bytes());
-    key.bytes()
-        .filter(u8::is_ascii_hexdigit)
+    Sha256::digest(text.as_bytes())
+        .iter()
         .take(6)
         .map(|b| char::from(b'A' + (b % 26)))
         .collect()
@@ -69,139 +69,88 @@ pub(super) fn subset_tag(layout: &Layout) -> String {
 /// The font with its `name` table saying it is the tagged family: family
 /// and full names, unique id and PostScript name (`ABCDEF+…`). Copyright,
 /// licence and the other names are kept; Macintosh-platform names (not
-/// UTF-16) are dropped. `None` if the font or its `name` table is malformed.
-pub(super) fn renamed(font: &[u8], old: &str, new: &str, tag: &str) -> Option<Vec<u8>> {
-    let (version, tables) = sfnt_tables(font)?;
-    let mut tables: Vec<([u8; 4], Vec<u8>)> =
-        tables.into_iter().map(|(t, d)| (t, d.to_vec())).collect();
-    let name = tables.iter_mut().find(|(t, _)| t == b"name")?;
-    name.1 = rename_table(&name.1, old, new, tag)?;
-    sfnt_build(version, tables)
-}
+/// UTF-16) are dropped. allsorts reads the tables and writes the font again
+/// (`whole_font` keeps a CFF font's outlines as they are and computes the
+/// checksums); only the `name` table is new.
+pub(super) fn renamed(font: &[u8], old: &str, new: &str, tag: &str) -> Result<Vec<u8>, DocxError> {
+    use allsorts::binary::read::ReadScope;
+    use allsorts::binary::write::{WriteBinary, WriteBuffer};
+    use allsorts::font_data::FontData;
+    use allsorts::tables::{FontTableProvider, NameTable, owned};
 
-pub(super) fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-pub(super) fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-/// An OpenType table: its tag and its bytes.
-pub(super) type SfntTable<'a> = ([u8; 4], &'a [u8]);
-
-/// The sfnt version and the tables of an OpenType font, in directory order.
-pub(super) fn sfnt_tables(font: &[u8]) -> Option<(u32, Vec<SfntTable<'_>>)> {
-    let version = be32(font, 0)?;
-    let count = usize::from(be16(font, 4)?);
-    let mut tables = Vec::with_capacity(count);
-    for i in 0..count {
-        let rec = 12 + 16 * i;
-        let tag: [u8; 4] = font.get(rec..rec + 4)?.try_into().ok()?;
-        let offset = usize::try_from(be32(font, rec + 8)?).ok()?;
-        let length = usize::try_from(be32(font, rec + 12)?).ok()?;
-        tables.push((tag, font.get(offset..offset.checked_add(length)?)?));
-    }
-    Some((version, tables))
-}
-
-pub(super) fn sfnt_checksum(data: &[u8]) -> u32 {
-    data.chunks(4).fold(0u32, |sum, c| {
-        let mut w = [0u8; 4];
-        w[..c.len()].copy_from_slice(c);
-        sum.wrapping_add(u32::from_be_bytes(w))
-    })
-}
-
-/// An OpenType font from its tables: directory sorted by tag, tables 4-byte
-/// aligned, checksums and `head.checkSumAdjustment` computed.
-pub(super) fn sfnt_build(version: u32, mut tables: Vec<([u8; 4], Vec<u8>)>) -> Option<Vec<u8>> {
-    tables.sort_by_key(|t| t.0);
-    let count = u16::try_from(tables.len()).ok()?;
-    let log2 = 15 - count.max(1).leading_zeros() as u16;
-    let search_range = 16u16.checked_shl(u32::from(log2))?;
-    let mut out = Vec::new();
-    out.extend(version.to_be_bytes());
-    let range_shift = count.checked_mul(16)?.checked_sub(search_range)?;
-    for v in [count, search_range, log2, range_shift] {
-        out.extend(v.to_be_bytes());
-    }
-    let mut offset = 12 + 16 * tables.len();
-    let mut head_at = None;
-    for (tag, data) in &mut tables {
-        if tag == b"head" {
-            // checkSumAdjustment is zero while checksums are computed.
-            data.get_mut(8..12)?.fill(0);
-            head_at = Some(offset);
-        }
-        out.extend(*tag);
-        out.extend(sfnt_checksum(data).to_be_bytes());
-        out.extend(u32::try_from(offset).ok()?.to_be_bytes());
-        out.extend(u32::try_from(data.len()).ok()?.to_be_bytes());
-        offset += data.len().div_ceil(4) * 4;
-    }
-    for (_, data) in &tables {
-        out.extend(data);
-        out.resize(out.len().div_ceil(4) * 4, 0);
-    }
-    let adjustment = 0xB1B0_AFBAu32.wrapping_sub(sfnt_checksum(&out));
-    let at = head_at? + 8;
-    out.get_mut(at..at + 4)?
-        .copy_from_slice(&adjustment.to_be_bytes());
-    Some(out)
-}
-
-/// A `name` table (format 0) with the family renamed, see [`renamed`].
-pub(super) fn rename_table(name: &[u8], old: &str, new: &str, tag: &str) -> Option<Vec<u8>> {
-    let count = usize::from(be16(name, 2)?);
-    let storage = usize::from(be16(name, 4)?);
-    let mut records: Vec<([u16; 4], String)> = Vec::new();
-    for i in 0..count {
-        let rec = 6 + 12 * i;
-        let ids = [
-            be16(name, rec)?,
-            be16(name, rec + 2)?,
-            be16(name, rec + 4)?,
-            be16(name, rec + 6)?,
-        ];
-        if ids[0] != 0 && ids[0] != 3 {
-            continue; // not UTF-16BE
-        }
-        let len = usize::from(be16(name, rec + 8)?);
-        let at = storage + usize::from(be16(name, rec + 10)?);
-        let units: Vec<u16> = name
-            .get(at..at + len)?
+    let err = |e: &dyn Display| DocxError::Font(format!("renaming {old}: {e}"));
+    let data = ReadScope::new(font)
+        .read::<FontData<'_>>()
+        .map_err(|e| err(&e))?;
+    let provider = data.table_provider(0).map_err(|e| err(&e))?;
+    let name_data = provider
+        .read_table_data(allsorts::tag::NAME)
+        .map_err(|e| err(&e))?;
+    let name = ReadScope::new(&name_data)
+        .read::<NameTable<'_>>()
+        .map_err(|e| err(&e))?;
+    let mut name = owned::NameTable::try_from(&name).map_err(|e| err(&e))?;
+    // Unicode and Windows names are UTF-16BE; the others are not renamed.
+    name.name_records
+        .retain(|r| r.platform_id == 0 || r.platform_id == 3);
+    for record in &mut name.name_records {
+        let units: Vec<u16> = record
+            .string
             .chunks_exact(2)
             .map(|p| u16::from_be_bytes([p[0], p[1]]))
             .collect();
-        let text = String::from_utf16(&units).ok()?;
-        let text = match ids[3] {
+        let text = String::from_utf16(&units).map_err(|e| err(&e))?;
+        let text = match record.name_id {
             1 | 16 | 21 => new.to_owned(),
             4 | 18 => text.replacen(old, new, 1),
             3 => format!("{tag};{text}"),
             6 => format!("{tag}+{text}"),
-            _ => text,
+            _ => continue,
         };
-        records.push((ids, text));
+        record.string = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
     }
-    records.sort();
-    let count = u16::try_from(records.len()).ok()?;
-    let mut out = Vec::new();
-    let mut strings: Vec<u8> = Vec::new();
-    out.extend(0u16.to_be_bytes());
-    out.extend(count.to_be_bytes());
-    out.extend(count.checked_mul(12)?.checked_add(6)?.to_be_bytes());
-    for (ids, text) in &records {
-        let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
-        for v in ids {
-            out.extend(v.to_be_bytes());
+    // The name records sorted as the OpenType specification asks.
+    name.name_records
+        .sort_by_key(|r| (r.platform_id, r.encoding_id, r.language_id, r.name_id));
+    let mut table = WriteBuffer::new();
+    owned::NameTable::write(&mut table, &name).map_err(|e| err(&e))?;
+    let tags = provider
+        .table_tags()
+        .ok_or_else(|| err(&"no table directory"))?;
+    let renamed = WithName {
+        font: &provider,
+        name: table.into_inner(),
+    };
+    allsorts::subset::whole_font(&renamed, &tags).map_err(|e| err(&e))
+}
+
+/// A font's tables with its `name` table replaced.
+struct WithName<'a, P> {
+    font: &'a P,
+    name: Vec<u8>,
+}
+
+impl<P: allsorts::tables::FontTableProvider> allsorts::tables::FontTableProvider
+    for WithName<'_, P>
+{
+    fn table_data(
+        &self,
+        tag: u32,
+    ) -> Result<Option<std::borrow::Cow<'_, [u8]>>, allsorts::error::ParseError> {
+        if tag == allsorts::tag::NAME {
+            Ok(Some(std::borrow::Cow::Borrowed(&self.name)))
+        } else {
+            self.font.table_data(tag)
         }
-        out.extend(u16::try_from(bytes.len()).ok()?.to_be_bytes());
-        out.extend(u16::try_from(strings.len()).ok()?.to_be_bytes());
-        strings.extend(bytes);
     }
-    out.extend(strings);
-    Some(out)
+
+    fn has_table(&self, tag: u32) -> bool {
+        self.font.has_table(tag)
+    }
+
+    fn table_tags(&self) -> Option<Vec<u32>> {
+        self.font.table_tags()
+    }
 }
 
 /// The face subset to the glyphs of `chars`, keeping a Unicode cmap.
@@ -234,24 +183,14 @@ pub(super) fn subset(face: &fonts::Face, chars: &BTreeSet<char>) -> Result<Vec<u
 }
 
 /// A GUID derived from what identifies a subset (its font file and its
-/// characters): deterministic, and different for different subsets.
+/// characters): the first 16 bytes of their SHA-256 as a UUID, so that it is
+/// deterministic and different for different subsets.
 /// `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`.
 pub(super) fn font_key(data: &[u8]) -> String {
-    let fnv = |seed: u64| {
-        data.iter().fold(seed, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01B3)
-        })
-    };
-    let (a, b) = (fnv(0xCBF2_9CE4_8422_2325), fnv(0x6C62_272E_07BB_0142));
-    let hex = format!("{a:016X}{b:016X}");
-    format!(
-        "{{{}-{}-{}-{}-{}}}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let digest = Sha256::digest(data);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    format!("{:X}", uuid::Uuid::from_bytes(bytes).braced())
 }
 
 /// ECMA-376 Part 1 §17.8.1: the first 32 bytes of the font XORed with the
@@ -330,6 +269,15 @@ mod tests {
         assert_eq!(family_name(&font).as_deref(), Some("Noto Serif CJK SC"));
     }
 
+    /// The OpenType checksum: the sum of the big-endian 32-bit words.
+    fn checksum(data: &[u8]) -> u32 {
+        data.chunks(4).fold(0u32, |sum, c| {
+            let mut w = [0u8; 4];
+            w[..c.len()].copy_from_slice(c);
+            sum.wrapping_add(u32::from_be_bytes(w))
+        })
+    }
+
     #[test]
     fn a_renamed_subset_is_a_sound_font_of_the_tagged_family() {
         let face = fonts::face("NotoSerifCJKsc-Bold.otf").expect("face");
@@ -343,21 +291,16 @@ mod tests {
         )
         .expect("renamed");
         // The whole font sums to the magic number once head is adjusted.
-        assert_eq!(sfnt_checksum(&font), 0xB1B0_AFBA);
+        assert_eq!(checksum(&font), 0xB1B0_AFBA);
         // Each table's checksum is right.
-        let (_, tables) = sfnt_tables(&font).expect("tables");
-        for (i, (tag, data)) in tables.iter().enumerate() {
-            let stored = be32(&font, 12 + 16 * i + 4).expect("checksum");
-            if tag != b"head" {
-                assert_eq!(
-                    stored,
-                    sfnt_checksum(data),
-                    "{}",
-                    String::from_utf8_lossy(tag)
-                );
+        let f = skrifa::FontRef::new(&font).expect("parses");
+        for record in f.table_directory.table_records() {
+            let tag = record.tag();
+            if tag != skrifa::Tag::new(b"head") {
+                let data = f.table_data(tag).expect("table");
+                assert_eq!(record.checksum(), checksum(data.as_bytes()), "{tag}");
             }
         }
-        let f = skrifa::FontRef::new(&font).expect("parses");
         assert_eq!(family_name(&f).as_deref(), Some("Noto Serif CJK SC QWERTY"));
         let name = |id: StringId| {
             f.localized_strings(id)

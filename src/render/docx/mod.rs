@@ -64,9 +64,13 @@
 //! word processor); fontations' subsetter (klippa) is unpublished and has no
 //! CFF support. `allsorts` (YesLogic, the engine of Prince) subsets CID-keyed
 //! CFF and writes a Unicode `cmap`, `name`, `OS/2` and `post`: about 12 µs
-//! per glyph, 2–4 ms for a form's ≈ 250 glyphs, 30–60 KB per face.
+//! per glyph, 2–4 ms for a form's ≈ 250 glyphs, 30–60 KB per face. It also
+//! rewrites the `name` table and rebuilds the font for the subset's tagged
+//! family name. allsorts is behind the default `embed-fonts` feature; a build
+//! without it refuses `--embed-fonts`.
 
 mod document;
+#[cfg(feature = "embed-fonts")]
 mod embed;
 mod fonts;
 mod package;
@@ -77,7 +81,6 @@ use std::fmt::{self, Display};
 
 use crate::layout::Layout;
 use document::{Body, LATIN_FONT, RunStyle};
-use embed::{embed, subset_tag};
 use fonts::{font_rels, font_table};
 use package::{DOCUMENT_RELS, ROOT_RELS, app, content_types, core, package};
 use styles::{settings, styles};
@@ -97,6 +100,9 @@ pub enum DocxError {
     Font(String),
     /// Writing the zip package failed.
     Package(String),
+    /// Fonts were to be embedded, but beian was built without the
+    /// `embed-fonts` feature.
+    NoEmbedding,
 }
 
 impl Display for DocxError {
@@ -104,6 +110,10 @@ impl Display for DocxError {
         match self {
             DocxError::Font(why) => write!(f, "docx font: {why}"),
             DocxError::Package(why) => write!(f, "docx package: {why}"),
+            DocxError::NoEmbedding => write!(
+                f,
+                "docx fonts: this beian was built without the embed-fonts feature"
+            ),
         }
     }
 }
@@ -112,12 +122,13 @@ impl std::error::Error for DocxError {}
 
 /// Writes a layout as a DOCX: one Word table per layout page (copy).
 pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxError> {
-    let tag = options.embed_fonts.then(|| subset_tag(layout));
+    let tag = subset_tag(layout, options)?;
     let mut body = Body::new(tag.clone());
     let document = body.document(layout);
     let embedded = match &tag {
-        Some(tag) => embed(&body.used, tag)?,
-        None => Vec::new(),
+        #[cfg(feature = "embed-fonts")]
+        Some(tag) => embed::embed(&body.used, tag)?,
+        _ => Vec::new(),
     };
     let office = body.office.clone();
     let defaults = body.first_style.take().unwrap_or_else(|| RunStyle {
@@ -159,11 +170,25 @@ pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxErr
     package(&parts)
 }
 
+/// The tag of this document's font subsets, if fonts are embedded.
+#[cfg(feature = "embed-fonts")]
+fn subset_tag(layout: &Layout, options: &DocxOptions) -> Result<Option<String>, DocxError> {
+    Ok(options.embed_fonts.then(|| embed::subset_tag(layout)))
+}
+
+/// Without the `embed-fonts` feature, asking to embed fonts is an error
+/// (the command line refuses the option before this).
+#[cfg(not(feature = "embed-fonts"))]
+fn subset_tag(_: &Layout, options: &DocxOptions) -> Result<Option<String>, DocxError> {
+    if options.embed_fonts {
+        Err(DocxError::NoEmbedding)
+    } else {
+        Ok(None)
+    }
+}
+
 #[cfg(test)]
 pub(super) mod tests {
-    use std::collections::BTreeMap;
-
-    use super::document::Used;
     use super::*;
     use crate::layout::LayoutOptions;
     use crate::pipeline::{Source, prepare_text};
@@ -351,7 +376,11 @@ pub(super) mod tests {
     }
 
     #[test]
+    #[cfg(feature = "embed-fonts")]
     fn font_table_entries_are_in_schema_order() {
+        use super::document::Used;
+        use std::collections::BTreeMap;
+
         let used: BTreeMap<String, Used> = [
             ("NotoSerifCJKsc-Regular.otf", false),
             ("NotoSerifCJKsc-Bold.otf", true),
@@ -368,7 +397,7 @@ pub(super) mod tests {
             )
         })
         .collect();
-        let embedded = embed(&used, "ABCDEF").expect("embed");
+        let embedded = super::embed::embed(&used, "ABCDEF").expect("embed");
         let xml =
             font_table(&["宋体".into()], &used, &embedded, Some("ABCDEF")).expect("font table");
         let noto = xml

@@ -253,6 +253,11 @@ impl Command {
                             .to_owned(),
                     ));
                 }
+                if embed_fonts && !cfg!(feature = "embed-fonts") {
+                    return Err(Error::Usage(
+                        "这个 beian 构建时没有带嵌入字体功能（embed-fonts），不能用 --embed-fonts；请去掉该选项，或用默认功能重新构建 beian".to_owned(),
+                    ));
+                }
                 Command::Render(RenderJob {
                     sources: sources(records),
                     output,

@@ -1,7 +1,9 @@
 //! Building the layout of a record from its form's spec.
 
 use super::text::{self, SetLines};
-use super::{Block, Cell, Font, Item, Layout, Line, Meta, Page, Para, Slot, Span, Table, mm};
+use super::{
+    Block, Cell, Font, Item, Layout, Line, Meta, Page, Para, Placement, Slot, Span, Table, mm,
+};
 use crate::fonts::Face;
 use crate::form::{Align, FormSpec, Inline, ParaSpec, StyleSpec, VAlign, parse_markup};
 use crate::record::{Record, Stamp};
@@ -118,13 +120,9 @@ impl Builder<'_> {
             };
             let probe = self.para(&p, left, 0.0, text_width, Align::Right);
             let top = (margins[0] - probe.height - mm(2.0)).max(0.0);
-            blocks.push(Block::Para(self.para(
-                &p,
-                left,
-                top,
-                text_width,
-                Align::Right,
-            )));
+            let mut mark = self.para(&p, left, top, text_width, Align::Right);
+            mark.place = Placement::Margin;
+            blocks.push(Block::Para(mark));
         }
         for p in &spec.header {
             let para = self.para(p, left, y, text_width, Align::Left);
@@ -161,7 +159,7 @@ impl Builder<'_> {
         let paras = blocks.iter().flat_map(|b| -> Vec<&Para> {
             match b {
                 Block::Para(p) => vec![p],
-                Block::Table(t) => t.cells().flat_map(|c| c.paras.iter()).collect(),
+                Block::Table(t) => t.cells().flat_map(|(_, c)| c.paras.iter()).collect(),
             }
         });
         for p in paras.filter(|p| p.lines.len() > 1) {
@@ -180,7 +178,6 @@ impl Builder<'_> {
         let ncols = columns.len();
         let nrows = spec.rows.len();
         let padding = spec.padding.map(mm);
-        let min_rows: Vec<f32> = spec.rows.iter().map(|r| mm(r.height)).collect();
         let mut slots: Vec<Option<Slot>> = vec![None; nrows * ncols];
 
         // Resolve the grid: each cell takes the next free slot of its row.
@@ -198,7 +195,9 @@ impl Builder<'_> {
                 }
                 for rr in r..r + rowspan {
                     for cc in c..(c + colspan).min(ncols) {
-                        slots[rr * ncols + cc] = Some(Slot::Merged { parent: (r, c) });
+                        slots[rr * ncols + cc] = Some(Slot::Merged {
+                            parent: r * ncols + c,
+                        });
                     }
                 }
                 placed.push((r, c, colspan, rowspan, cell));
@@ -240,7 +239,7 @@ impl Builder<'_> {
 
         // Row heights: the form's minimum, grown to fit; a merged cell's
         // extra need goes to its last row.
-        let mut rows = min_rows.clone();
+        let mut rows: Vec<f32> = spec.rows.iter().map(|r| mm(r.height)).collect();
         let mut spans_sorted: Vec<_> = cells.iter().collect();
         spans_sorted.sort_by_key(|c| c.3);
         for (r, _, _, rowspan, _, _, content) in spans_sorted {
@@ -250,29 +249,19 @@ impl Builder<'_> {
             }
         }
 
-        let col_x: Vec<f32> = columns
-            .iter()
-            .scan(x0, |x, w| {
-                let at = *x;
-                *x += w;
-                Some(at)
-            })
-            .collect();
-        let row_y: Vec<f32> = rows
-            .iter()
-            .scan(y0, |y, h| {
-                let at = *y;
-                *y += h;
-                Some(at)
-            })
-            .collect();
+        let mut table = Table {
+            x: x0,
+            y: y0,
+            columns,
+            rows,
+            border: spec.border,
+            padding,
+            slots: Vec::new(),
+        };
         for (r, c, colspan, rowspan, valign, paras, content) in cells {
-            let x = col_x[c];
-            let y = row_y[r];
-            let width: f32 = columns[c..c + colspan].iter().sum();
-            let height: f32 = rows[r..r + rowspan].iter().sum();
-            let free = height - content;
-            let mut py = y
+            let area = table.area(r, c, rowspan, colspan);
+            let free = area.height - content;
+            let mut py = area.y
                 + padding[1]
                 + match valign {
                     VAlign::Top => 0.0,
@@ -282,44 +271,24 @@ impl Builder<'_> {
             let paras = paras
                 .into_iter()
                 .map(|p| {
-                    let moved = p.moved(x + padding[0], py);
+                    let moved = p.moved(area.x + padding[0], py);
                     py += moved.space_before + moved.height + moved.space_after;
                     moved
                 })
                 .collect();
             slots[r * ncols + c] = Some(Slot::Cell(Cell {
-                row: r,
-                col: c,
                 colspan,
                 rowspan,
                 valign,
-                x,
-                y,
-                width,
-                height,
                 paras,
             }));
         }
-
-        Table {
-            x: x0,
-            y: y0,
-            columns,
-            rows,
-            min_rows,
-            border: spec.border,
-            padding,
-            slots: slots
-                .into_iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    // A slot no cell claims is an empty cell of its own.
-                    s.unwrap_or(Slot::Merged {
-                        parent: (i / ncols, i % ncols),
-                    })
-                })
-                .collect(),
-        }
+        // A slot no cell claims is an empty cell of its own.
+        table.slots = slots
+            .into_iter()
+            .map(|s| s.unwrap_or(Slot::Empty))
+            .collect();
+        table
     }
 
     /// Sets one paragraph at (x, y), `width` wide, shrinking it to keep within
@@ -361,6 +330,7 @@ impl Builder<'_> {
                 .collect(),
             lines: Vec::new(),
             seal: p.seal.is_some(),
+            place: Placement::Flow,
         };
         if let Some(seal) = p.seal {
             para.height = mm(seal);

@@ -141,7 +141,7 @@ fn draw_block(surface: &mut Surface, block: &Block, fonts: &mut FontCache) -> Re
         Block::Para(p) => draw_para(surface, p, fonts),
         Block::Table(t) => {
             draw_grid(surface, t);
-            for cell in t.cells() {
+            for (_, cell) in t.cells() {
                 for p in &cell.paras {
                     draw_para(surface, p, fonts)?;
                 }
@@ -307,7 +307,7 @@ fn stroke_line(surface: &mut Surface, x1: f32, y1: f32, x2: f32, y2: f32, width:
 fn draw_grid(surface: &mut Surface, table: &Table) {
     let mut edges: Vec<[i64; 4]> = Vec::new();
     let q = |v: f32| (v * 100.0).round() as i64;
-    for c in table.cells() {
+    for (c, _) in table.cells() {
         let (l, t, r, b) = (q(c.x), q(c.y), q(c.x + c.width), q(c.y + c.height));
         edges.extend([[l, t, r, t], [l, b, r, b], [l, t, l, b], [r, t, r, b]]);
     }

@@ -146,6 +146,23 @@ fn usage_errors_exit_2_in_chinese() {
     }
 }
 
+/// A build without the `embed-fonts` feature refuses the option in words,
+/// before reading any record (`cargo test --no-default-features`).
+#[test]
+#[cfg(not(feature = "embed-fonts"))]
+fn without_embed_fonts_the_option_is_a_usage_error() {
+    let run = beian(&[
+        "render",
+        "--draft",
+        "-f",
+        "docx",
+        "--embed-fonts",
+        "examples/account.toml",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("embed-fonts"), "{}", run.stderr);
+}
+
 #[test]
 fn an_unwritable_output_is_an_io_error_and_leaves_nothing() {
     let out = tempfile::tempdir().expect("tempdir");

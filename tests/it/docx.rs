@@ -289,13 +289,13 @@ fn layout_cells(layout: &Layout, page: usize) -> BTreeSet<(usize, usize, usize, 
     let table = layout.pages[page].table().expect("a table");
     let mut cells: BTreeSet<_> = table
         .cells()
-        .map(|c| (c.row, c.col, c.rowspan, c.colspan))
+        .map(|(at, c)| (at.row, at.col, c.rowspan, c.colspan))
         .collect();
     // Slots no cell claims are empty cells of their own.
     for (i, s) in table.slots.iter().enumerate() {
-        let at = (i / table.columns.len(), i % table.columns.len());
-        if matches!(s, Slot::Merged { parent } if *parent == at) {
-            cells.insert((at.0, at.1, 1, 1));
+        if *s == Slot::Empty {
+            let (row, col) = table.position(i);
+            cells.insert((row, col, 1, 1));
         }
     }
     cells

@@ -3,6 +3,7 @@
 
 mod cli;
 mod docx;
+mod golden;
 mod layout;
 mod pdf;
 mod records;

@@ -53,6 +53,39 @@ impl FormKind {
     }
 }
 
+/// Every field a form may show, by dotted path: the record's, then the
+/// stamp's. [`Record::field`] and [`Stamp::field`] answer for each.
+pub const FIELDS: &[&str] = &[
+    "unit",
+    "account.platform",
+    "account.platform_other",
+    "account.name",
+    "account.id",
+    "account.verified",
+    "account.opened",
+    "account.interactive",
+    "account.interactive_reviewed",
+    "group.type",
+    "group.type_other",
+    "group.name",
+    "group.number",
+    "group.verified",
+    "group.opened",
+    "principal.name",
+    "principal.title",
+    "principal.mobile",
+    "principal.office_phone",
+    "principal.email",
+    "admin.name",
+    "admin.title",
+    "admin.mobile",
+    "admin.office_phone",
+    "admin.email",
+    "serial",
+    "uuid",
+    "filed_at",
+];
+
 /// A validated record: what the unit fills in. Strings are trimmed and
 /// normalised; enumerations hold the wording printed on the form (e.g.
 /// `QQ/QQ空间`). Serialised in the documented field order, dates as
@@ -267,5 +300,38 @@ impl Stamp {
             _ => return None,
         };
         Some(value.clone().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_field_has_a_value_and_no_other_does() {
+        let record = Record {
+            form: FormKind::Account,
+            unit: "信息工程系".into(),
+            account: None,
+            group: None,
+            principal: Person::default(),
+            admin: Person::default(),
+        };
+        let stamp = Stamp::default();
+        for path in FIELDS {
+            assert!(
+                record.field(path).or_else(|| stamp.field(path)).is_some(),
+                "{path}"
+            );
+        }
+        for unknown in ["account", "account.nam", "principal", "serial.x", ""] {
+            assert!(
+                record
+                    .field(unknown)
+                    .or_else(|| stamp.field(unknown))
+                    .is_none(),
+                "{unknown}"
+            );
+        }
     }
 }

@@ -5,7 +5,7 @@ use super::{
     Block, Cell, Font, Item, Layout, Line, Meta, Page, Para, Placement, Slot, Span, Table, mm,
 };
 use crate::fonts::Face;
-use crate::form::{Align, FormSpec, Inline, ParaSpec, StyleSpec, VAlign, parse_markup};
+use crate::form::{Align, FormSpec, Inline, ParaSpec, StyleSpec, VAlign};
 use crate::record::{Record, Stamp};
 
 /// What a layout may vary besides the record.
@@ -113,10 +113,9 @@ impl Builder<'_> {
         if let Some(mark) = mark {
             // In the top margin, outside the form: it is not part of the form.
             let p = ParaSpec {
-                text: mark,
                 align: Some(Align::Right),
                 style: Some("mark".into()),
-                ..ParaSpec::default()
+                ..ParaSpec::plain(mark)
             };
             let probe = self.para(&p, left, 0.0, text_width, Align::Right);
             let top = (margins[0] - probe.height - mm(2.0)).max(0.0);
@@ -213,13 +212,7 @@ impl Builder<'_> {
             let paras: Vec<Para> = cell
                 .paragraphs()
                 .iter()
-                .map(|p| {
-                    let mut p = p.clone();
-                    if p.style.is_none() {
-                        p.style = Some("label".into());
-                    }
-                    self.para(&p, 0.0, 0.0, inner, Align::Center)
-                })
+                .map(|p| self.para(p, 0.0, 0.0, inner, Align::Center))
                 .collect();
             let content: f32 = paras
                 .iter()
@@ -302,8 +295,8 @@ impl Builder<'_> {
             office: font_spec.office.clone(),
             bold: font_spec.bold,
         };
-        let markup = parse_markup(&p.text).unwrap_or_default();
-        let spans = self.spans(&markup);
+        let markup = &p.markup;
+        let spans = self.spans(markup);
         let indent = p.indent * style.size;
         let indent_right = p.right * style.size;
         let width = width - indent_right;
@@ -323,10 +316,8 @@ impl Builder<'_> {
             spans,
             fields: markup
                 .iter()
-                .filter_map(|i| match i {
-                    Inline::Field(f) | Inline::Blank { field: Some(f), .. } => Some(f.clone()),
-                    _ => None,
-                })
+                .filter_map(Inline::value_field)
+                .map(str::to_owned)
                 .collect(),
             lines: Vec::new(),
             seal: p.seal.is_some(),
@@ -339,7 +330,7 @@ impl Builder<'_> {
         let (size, set) = match self.fit(&para.spans, face, style, width, indent, p.lines) {
             Ok(fit) => fit,
             Err(()) => {
-                self.too_long(&markup, face, style, width, indent, p.lines.unwrap_or(1));
+                self.too_long(markup, face, style, width, indent, p.lines.unwrap_or(1));
                 let set = text::set(&para.spans, face, style.size, width, indent, true);
                 (style.size, set)
             }
@@ -401,19 +392,16 @@ impl Builder<'_> {
         // The longest value in the paragraph is the one to shorten.
         let Some(field) = markup
             .iter()
-            .filter_map(|i| match i {
-                Inline::Field(f) | Inline::Blank { field: Some(f), .. } => Some(f.clone()),
-                _ => None,
-            })
+            .filter_map(Inline::value_field)
             .max_by_key(|f| self.value(f).chars().count())
         else {
             return;
         };
-        let value = self.value(&field);
+        let value = self.value(field);
         let chars: Vec<char> = value.chars().collect();
         let fits_with = |n: usize| {
             let truncated: String = chars[..n].iter().collect();
-            let spans = self.spans_with(markup, &field, &truncated);
+            let spans = self.spans_with(markup, field, &truncated);
             self.fit(&spans, face, style, width, indent, Some(max_lines))
                 .is_ok()
         };
@@ -427,7 +415,7 @@ impl Builder<'_> {
             }
         }
         self.violations.push(Overflow::Cell {
-            path: field,
+            path: field.to_owned(),
             value,
             fits: lo,
         });

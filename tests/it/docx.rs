@@ -1,7 +1,7 @@
 //! The DOCX files: texts, values, the table's merged-cell structure against
 //! the layout model, checkbox states, copies, escaping, determinism and a
-//! snapshot of the document XML. Pure Rust (the zip crate and a small XML
-//! tokenizer here), so `cargo test` needs neither LibreOffice nor Python;
+//! snapshot of the document XML. Pure Rust (the zip crate and roxmltree),
+//! so `cargo test` needs neither LibreOffice nor Python;
 //! `.ci/docx-check.sh` checks the files with those.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,8 +66,8 @@ fn part(bytes: &[u8], name: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// A small XML tokenizer: enough to walk WordprocessingML, and strict about
-// well-formedness (balanced tags, known entities).
+// XML read back with roxmltree (which rejects malformed markup and unknown
+// entities) as a stream of open/close/text events, names with their prefixes.
 
 #[derive(Debug)]
 enum Tok {
@@ -76,74 +76,49 @@ enum Tok {
     Text(String),
 }
 
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find(';').expect("entity end") + i;
-        let ent = &rest[i + 1..end];
-        out.push(match ent {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            e if e.starts_with('#') => {
-                char::from_u32(e[1..].parse().expect("numeric entity")).expect("a character")
-            }
-            e => panic!("unknown entity &{e};"),
-        });
-        rest = &rest[end + 1..];
+/// A name as the part writes it: `w:p`, `Relationship`.
+fn prefixed(node: roxmltree::Node<'_, '_>, ns: Option<&str>, local: &str) -> String {
+    match ns.and_then(|ns| node.lookup_prefix(ns)) {
+        Some(prefix) if !prefix.is_empty() => format!("{prefix}:{local}"),
+        _ => local.to_owned(),
     }
-    out.push_str(rest);
+}
+
+/// The events of an XML part in document order; every element opens and
+/// closes, self-closing or not.
+fn tokens(xml: &str) -> Vec<Tok> {
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n"),
+        "XML declaration"
+    );
+    let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+    let mut out = Vec::new();
+    walk(doc.root_element(), &mut out);
     out
 }
 
-/// Tokens of an XML document; self-closing tags give Open then Close.
-fn tokens(xml: &str) -> Vec<Tok> {
-    let body = xml
-        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n")
-        .expect("XML declaration");
-    let mut out = Vec::new();
-    let mut stack: Vec<String> = Vec::new();
-    let mut rest = body;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('<') {
-            let end = after.find('>').expect("tag end");
-            let tag = &after[..end];
-            rest = &after[end + 1..];
-            if let Some(name) = tag.strip_prefix('/') {
-                assert_eq!(stack.pop().as_deref(), Some(name), "unbalanced </{name}>");
-                out.push(Tok::Close(name.to_owned()));
-                continue;
-            }
-            let selfclosing = tag.ends_with('/');
-            let tag = tag.trim_end_matches('/');
-            let (name, mut attrs_src) = tag.split_once(' ').unwrap_or((tag, ""));
-            let mut attrs = BTreeMap::new();
-            while let Some(eq) = attrs_src.find("=\"") {
-                let key = attrs_src[..eq].trim().to_owned();
-                let vend = attrs_src[eq + 2..].find('"').expect("attribute end") + eq + 2;
-                let value = unescape(&attrs_src[eq + 2..vend]);
-                assert!(attrs.insert(key, value).is_none(), "duplicate attribute");
-                attrs_src = &attrs_src[vend + 1..];
-            }
-            assert!(attrs_src.trim().is_empty(), "junk in tag {tag:?}");
-            out.push(Tok::Open(name.to_owned(), attrs));
-            if selfclosing {
-                out.push(Tok::Close(name.to_owned()));
-            } else {
-                stack.push(name.to_owned());
-            }
-        } else {
-            let end = rest.find('<').unwrap_or(rest.len());
-            out.push(Tok::Text(unescape(&rest[..end])));
-            rest = &rest[end..];
-        }
+fn walk(node: roxmltree::Node<'_, '_>, out: &mut Vec<Tok>) {
+    if node.is_text() {
+        out.push(Tok::Text(node.text().unwrap_or_default().to_owned()));
     }
-    assert!(stack.is_empty(), "unclosed {stack:?}");
-    out
+    if !node.is_element() {
+        return;
+    }
+    let name = prefixed(node, node.tag_name().namespace(), node.tag_name().name());
+    let attrs = node
+        .attributes()
+        .map(|a| {
+            (
+                prefixed(node, a.namespace(), a.name()),
+                a.value().to_owned(),
+            )
+        })
+        .collect();
+    out.push(Tok::Open(name.clone(), attrs));
+    for child in node.children() {
+        walk(child, out);
+    }
+    out.push(Tok::Close(name));
 }
 
 /// What the tests read back from `word/document.xml`.

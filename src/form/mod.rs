@@ -2,6 +2,12 @@
 //!
 //! The files are compiled in, so the binary carries the wording it was built
 //! with (a regenerated form is byte-identical only with the same wording).
+//! A spec is parsed and checked once, its paragraphs' markup included
+//! ([`markup`]); layout only reads it.
+
+mod markup;
+
+pub use markup::{Inline, parse_markup};
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -129,6 +135,31 @@ pub struct ParaSpec {
     pub lines: Option<usize>,
     /// A clear area this high (mm) and as wide as the cell, for a seal.
     pub seal: Option<f32>,
+    /// `text` parsed, when the spec is loaded.
+    #[serde(skip)]
+    pub markup: Vec<Inline>,
+}
+
+impl ParaSpec {
+    /// A paragraph of plain text, printed as is (no markup), e.g. a copy mark.
+    pub fn plain(text: String) -> ParaSpec {
+        let markup = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![Inline::Text(text.clone())]
+        };
+        ParaSpec {
+            markup,
+            text,
+            ..ParaSpec::default()
+        }
+    }
+
+    /// Parses `text` into `markup`. Errors name the offending text.
+    fn parse_markup(&mut self) -> Result<(), String> {
+        self.markup = parse_markup(&self.text)?;
+        Ok(())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,7 +184,8 @@ pub struct RowSpec {
 
 /// A cell, placed at the next free grid slot of its row (slots covered by a
 /// cell from a row above are skipped). `text` splits into paragraphs at line
-/// breaks; `paras` gives them one by one.
+/// breaks; `paras` gives them one by one. Either way they are resolved once,
+/// when the spec is loaded ([`CellSpec::paragraphs`]).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CellSpec {
@@ -167,6 +199,9 @@ pub struct CellSpec {
     pub valign: Option<VAlign>,
     pub style: Option<String>,
     pub lines: Option<usize>,
+    /// The cell's paragraphs, resolved when the spec is loaded.
+    #[serde(skip)]
+    resolved: Vec<ParaSpec>,
 }
 
 fn one() -> usize {
@@ -174,8 +209,15 @@ fn one() -> usize {
 }
 
 impl CellSpec {
-    /// The cell's paragraphs, cell-level settings applied.
-    pub fn paragraphs(&self) -> Vec<ParaSpec> {
+    /// The cell's paragraphs, cell-level settings applied and markup parsed.
+    pub fn paragraphs(&self) -> &[ParaSpec] {
+        &self.resolved
+    }
+
+    /// Resolves the cell's paragraphs from `text` or `paras`: alignment,
+    /// style (a cell's text is in the label style unless it says otherwise)
+    /// and, for `text`, the line limit come from the cell; markup is parsed.
+    fn resolve(&mut self) -> Result<(), String> {
         let mut paras = match (&self.paras, &self.text) {
             (Some(p), _) => p.clone(),
             (None, Some(t)) => t
@@ -191,83 +233,16 @@ impl CellSpec {
         for p in &mut paras {
             p.align = p.align.or(self.align);
             if p.style.is_none() {
-                p.style = self.style.clone();
+                p.style = Some(self.style.clone().unwrap_or_else(|| "label".to_owned()));
             }
             if p.lines.is_none() && self.lines.is_some() && self.paras.is_none() {
                 p.lines = self.lines;
             }
+            p.parse_markup()?;
         }
-        paras
+        self.resolved = paras;
+        Ok(())
     }
-}
-
-/// A piece of a paragraph's markup.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Inline {
-    /// Printed as is.
-    Text(String),
-    /// A record field's value.
-    Field(String),
-    /// A checkbox ticked when `field` has the value `when`.
-    Check { field: String, when: String },
-    /// A blank line of `width` underscores with `field`'s value on it.
-    Blank { field: Option<String>, width: usize },
-    /// `{→}`: what follows goes to the right edge of the line.
-    Fill,
-}
-
-/// Parses a paragraph's markup. Errors name the offending text.
-pub fn parse_markup(text: &str) -> Result<Vec<Inline>, String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            out.push(Inline::Text(rest[..open].to_owned()));
-        }
-        let after = &rest[open + 1..];
-        let close = after
-            .find('}')
-            .ok_or_else(|| format!("unclosed {{ in {text:?}"))?;
-        let inner = after[..close].trim();
-        out.push(parse_placeholder(inner).ok_or_else(|| format!("bad placeholder {{{inner}}}"))?);
-        rest = &after[close + 1..];
-    }
-    if !rest.is_empty() {
-        out.push(Inline::Text(rest.to_owned()));
-    }
-    Ok(out)
-}
-
-fn parse_placeholder(inner: &str) -> Option<Inline> {
-    if inner == "→" {
-        return Some(Inline::Fill);
-    }
-    let is_path = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
-    };
-    if let Some(rest) = inner.strip_prefix('☐') {
-        let (field, when) = rest.trim().split_once('=')?;
-        let field = field.trim();
-        return is_path(field).then(|| Inline::Check {
-            field: field.to_owned(),
-            when: when.trim().to_owned(),
-        });
-    }
-    if inner.starts_with('_') {
-        let width = inner.chars().take_while(|&c| c == '_').count();
-        let field = inner.trim_start_matches('_').trim();
-        return match field {
-            "" => Some(Inline::Blank { field: None, width }),
-            f if is_path(f) => Some(Inline::Blank {
-                field: Some(f.to_owned()),
-                width,
-            }),
-            _ => None,
-        };
-    }
-    is_path(inner).then(|| Inline::Field(inner.to_owned()))
 }
 
 impl FormSpec {
@@ -287,11 +262,23 @@ impl FormSpec {
         &specs[kind as usize]
     }
 
-    /// Parses and checks a spec.
+    /// Parses and checks a spec, its paragraphs' markup included.
     pub fn parse(src: &str) -> Result<FormSpec, String> {
-        let spec: FormSpec = toml::from_str(src).map_err(|e| e.to_string())?;
+        let mut spec: FormSpec = toml::from_str(src).map_err(|e| e.to_string())?;
+        spec.resolve()?;
         spec.check()?;
         Ok(spec)
+    }
+
+    /// Parses every paragraph's markup and resolves the cells' paragraphs.
+    fn resolve(&mut self) -> Result<(), String> {
+        for p in self.header.iter_mut().chain(&mut self.footer) {
+            p.parse_markup()?;
+        }
+        for cell in self.table.rows.iter_mut().flat_map(|r| &mut r.cells) {
+            cell.resolve()?;
+        }
+        Ok(())
     }
 
     /// Checks what serde cannot: references between the parts.
@@ -316,14 +303,14 @@ impl FormSpec {
             {
                 return Err(format!("unknown style {style}"));
             }
-            for inline in parse_markup(&p.text)? {
+            for inline in &p.markup {
                 // A yes/no field prints 是 or 否; any other box is a choice.
                 let known = |field: &str, when: &str| match self.choices(field) {
                     [] => matches!(when, "是" | "否"),
                     choices => choices.iter().any(|c| c.value == when),
                 };
                 if let Inline::Check { field, when } = inline
-                    && !known(&field, &when)
+                    && !known(field, when)
                 {
                     return Err(format!(
                         "checkbox {{☐ {field}={when}}}: {when} is not among the choices of {field}"
@@ -365,32 +352,28 @@ impl FormSpec {
     }
 
     /// Every paragraph of the form: header, table cells in reading order, footer.
-    fn paragraphs(&self) -> impl Iterator<Item = ParaSpec> + '_ {
+    fn paragraphs(&self) -> impl Iterator<Item = &ParaSpec> {
         let cells = self
             .table
             .rows
             .iter()
             .flat_map(|r| &r.cells)
             .flat_map(CellSpec::paragraphs);
-        self.header
-            .iter()
-            .cloned()
-            .chain(cells)
-            .chain(self.footer.iter().cloned())
+        self.header.iter().chain(cells).chain(&self.footer)
     }
 
     /// Every field a paragraph of the form shows.
     pub fn fields(&self) -> Vec<String> {
         let mut out = Vec::new();
         for p in self.paragraphs() {
-            for inline in parse_markup(&p.text).unwrap_or_default() {
+            for inline in &p.markup {
                 match inline {
                     Inline::Field(f)
                     | Inline::Check { field: f, .. }
                     | Inline::Blank { field: Some(f), .. }
-                        if !out.contains(&f) =>
+                        if !out.contains(f) =>
                     {
-                        out.push(f)
+                        out.push(f.clone())
                     }
                     _ => {}
                 }
@@ -438,8 +421,8 @@ pub fn source(kind: FormKind) -> &'static str {
 }
 
 pub const SOURCES: [(&str, &str); 2] = [
-    ("account", include_str!("../forms/account.toml")),
-    ("group", include_str!("../forms/group.toml")),
+    ("account", include_str!("../../forms/account.toml")),
+    ("group", include_str!("../../forms/group.toml")),
 ];
 
 #[cfg(test)]
@@ -454,31 +437,14 @@ mod tests {
     }
 
     #[test]
-    fn markup() {
-        assert_eq!(
-            parse_markup("{☐ account.platform=其他} 其他{___ account.platform_other}").unwrap(),
-            vec![
-                Inline::Check {
-                    field: "account.platform".into(),
-                    when: "其他".into()
-                },
-                Inline::Text(" 其他".into()),
-                Inline::Blank {
-                    field: Some("account.platform_other".into()),
-                    width: 3
-                },
-            ]
-        );
-        assert!(parse_markup("{oops").is_err());
-        assert!(parse_markup("{Not A Field}").is_err());
-    }
-
-    #[test]
     fn every_field_a_form_shows_is_a_record_field_with_a_label() {
         use crate::record::{Node, Syntax};
         for (kind, example) in [
-            (FormKind::Account, include_str!("../examples/account.toml")),
-            (FormKind::Group, include_str!("../examples/group.toml")),
+            (
+                FormKind::Account,
+                include_str!("../../examples/account.toml"),
+            ),
+            (FormKind::Group, include_str!("../../examples/group.toml")),
         ] {
             let node = Node::parse(example, Syntax::Toml).expect("example parses");
             let record = crate::record::validate::check(&node)
@@ -496,6 +462,30 @@ mod tests {
                 assert!(!spec.label(&f).is_empty(), "{kind:?}: no label for {f}");
             }
         }
+    }
+
+    #[test]
+    fn markup_is_parsed_when_the_form_loads() {
+        let spec = FormSpec::get(FormKind::Account);
+        let cells: Vec<&ParaSpec> = spec
+            .table
+            .rows
+            .iter()
+            .flat_map(|r| &r.cells)
+            .flat_map(CellSpec::paragraphs)
+            .collect();
+        // A cell's text is in the label style unless it says otherwise.
+        assert!(cells.iter().all(|p| p.style.is_some()));
+        for p in spec.header.iter().chain(cells).chain(&spec.footer) {
+            assert_eq!(p.markup, parse_markup(&p.text).expect("markup"), "{p:?}");
+        }
+        // A mistake in the markup is found when the form loads.
+        let broken = SOURCES[0]
+            .1
+            .replace("\"{account.name}\"", "\"{account.name\"");
+        assert_ne!(broken, SOURCES[0].1);
+        let err = FormSpec::parse(&broken).expect_err("unclosed placeholder");
+        assert!(err.contains("unclosed"), "{err}");
     }
 
     #[test]

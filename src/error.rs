@@ -70,6 +70,8 @@ pub enum Error {
         /// The beian that filed it.
         filed_by: String,
     },
+    /// An office's edited form files have mistakes: each with its file and line.
+    Form(Vec<String>),
     /// The registry cannot be used (not a registry, too new, busy, a bad
     /// `beian.toml`): what to do is in the message.
     Registry(String),
@@ -167,6 +169,13 @@ impl fmt::Display for Error {
                 env!("CARGO_PKG_VERSION")
             ),
             Error::Registry(m) => write!(f, "{m}"),
+            Error::Form(problems) => {
+                write!(f, "表格文件有误，没有生成任何文件：")?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
             Error::Internal(m) => write!(f, "内部错误：{m}（请把此信息告知维护者）"),
         }
     }

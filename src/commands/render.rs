@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::{Say, form_name, open, prepare_all, registry_error, serial_violation};
 use crate::error::Error;
-use crate::form;
+use crate::form::FormSpec;
 use crate::io::{self, Source};
 use crate::layout::{self, Layout, LayoutOptions};
 use crate::pipeline::Prepared;
@@ -140,7 +140,7 @@ pub fn render_filed(
             now,
             beian_version: env!("CARGO_PKG_VERSION"),
             output_revision: OUTPUT_REVISION,
-            form_spec: form::source(p.record.form),
+            form_spec: &FormSpec::get(p.record.form).source,
         };
         let mut laid_out = None;
         let result = registry.file(&req, |filed| -> Result<Vec<Output>, Error> {

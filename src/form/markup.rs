@@ -37,9 +37,13 @@ pub fn parse_markup(text: &str) -> Result<Vec<Inline>, String> {
         let after = &rest[open + 1..];
         let close = after
             .find('}')
-            .ok_or_else(|| format!("unclosed {{ in {text:?}"))?;
+            .ok_or_else(|| format!("「{text}」中的 {{ 没有配对的 }}"))?;
         let inner = after[..close].trim();
-        out.push(parse_placeholder(inner).ok_or_else(|| format!("bad placeholder {{{inner}}}"))?);
+        out.push(parse_placeholder(inner).ok_or_else(|| {
+            format!(
+                "{{{inner}}} 不是可用的占位符（可用：{{字段}}、{{☐ 字段=值}}、{{___ 字段}}、{{→}}）"
+            )
+        })?);
         rest = &after[close + 1..];
     }
     if !rest.is_empty() {

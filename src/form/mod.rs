@@ -5,17 +5,23 @@
 //! A spec is parsed and checked once, its paragraphs' markup included
 //! ([`markup`]); layout only reads it.
 
+mod check;
+mod forms;
 mod markup;
 
+pub use check::FormError;
+pub use forms::{Forms, current, export, stored, use_forms};
 pub use markup::{Inline, parse_markup};
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::fonts::{self, Face};
 use crate::record::FormKind;
+
+/// A mistake found while resolving a spec: the text it is in, and what.
+type Located = (String, String);
 
 /// A form: page, styles, header paragraphs, the table, footer notes.
 #[derive(Debug, Deserialize)]
@@ -39,6 +45,12 @@ pub struct FormSpec {
     pub header: Vec<ParaSpec>,
     pub table: TableSpec,
     pub footer: Vec<ParaSpec>,
+    /// The text the spec was read from: what a filing stores.
+    #[serde(skip)]
+    pub source: String,
+    /// SHA-256 of `source`, lower-case hex.
+    #[serde(skip)]
+    pub sha256: String,
 }
 
 /// One choice of a field (新媒体类型, 群类型): the value printed beside its
@@ -156,8 +168,8 @@ impl ParaSpec {
     }
 
     /// Parses `text` into `markup`. Errors name the offending text.
-    fn parse_markup(&mut self) -> Result<(), String> {
-        self.markup = parse_markup(&self.text)?;
+    fn parse_markup(&mut self) -> Result<(), Located> {
+        self.markup = parse_markup(&self.text).map_err(|e| (self.text.clone(), e))?;
         Ok(())
     }
 }
@@ -217,7 +229,7 @@ impl CellSpec {
     /// Resolves the cell's paragraphs from `text` or `paras`: alignment,
     /// style (a cell's text is in the label style unless it says otherwise)
     /// and, for `text`, the line limit come from the cell; markup is parsed.
-    fn resolve(&mut self) -> Result<(), String> {
+    fn resolve(&mut self) -> Result<(), Located> {
         let mut paras = match (&self.paras, &self.text) {
             (Some(p), _) => p.clone(),
             (None, Some(t)) => t
@@ -246,80 +258,29 @@ impl CellSpec {
 }
 
 impl FormSpec {
-    /// The spec of a form, parsed once per process from the compiled-in file.
+    /// The spec of a form in use in this process ([`current`]).
     pub fn get(kind: FormKind) -> &'static FormSpec {
-        static SPECS: OnceLock<Vec<FormSpec>> = OnceLock::new();
-        let specs = SPECS.get_or_init(|| {
-            [SOURCES[0], SOURCES[1]]
-                .iter()
-                .map(|(name, src)| match FormSpec::parse(src) {
-                    Ok(spec) => spec,
-                    // The files are part of the binary and checked by its tests.
-                    Err(e) => panic!("forms/{name}.toml is invalid: {e}"),
-                })
-                .collect()
-        });
-        &specs[kind as usize]
+        current().get(kind)
     }
 
     /// Parses and checks a spec, its paragraphs' markup included.
-    pub fn parse(src: &str) -> Result<FormSpec, String> {
-        let mut spec: FormSpec = toml::from_str(src).map_err(|e| e.to_string())?;
-        spec.resolve()?;
+    pub fn parse(src: &str) -> Result<FormSpec, FormError> {
+        let mut spec: FormSpec = toml::from_str(src).map_err(|e| FormError::toml(src, &e))?;
+        spec.source = src.to_owned();
+        spec.sha256 = crate::registry::sha256_hex(src);
+        spec.resolve()
+            .map_err(|(needle, message)| FormError::at(src, &needle, message))?;
         spec.check()?;
         Ok(spec)
     }
 
     /// Parses every paragraph's markup and resolves the cells' paragraphs.
-    fn resolve(&mut self) -> Result<(), String> {
+    fn resolve(&mut self) -> Result<(), Located> {
         for p in self.header.iter_mut().chain(&mut self.footer) {
             p.parse_markup()?;
         }
         for cell in self.table.rows.iter_mut().flat_map(|r| &mut r.cells) {
             cell.resolve()?;
-        }
-        Ok(())
-    }
-
-    /// Checks what serde cannot: references between the parts.
-    fn check(&self) -> Result<(), String> {
-        for (name, f) in &self.fonts {
-            fonts::face(&f.file)
-                .ok_or_else(|| format!("font {name}: no shipped file {}", f.file))?;
-        }
-        for (name, s) in &self.styles {
-            if !self.fonts.contains_key(&s.font) {
-                return Err(format!("style {name}: unknown font {}", s.font));
-            }
-        }
-        for required in ["body", "label", "value", "mark"] {
-            if !self.styles.contains_key(required) {
-                return Err(format!("missing style {required}"));
-            }
-        }
-        for p in self.paragraphs() {
-            if let Some(style) = &p.style
-                && !self.styles.contains_key(style)
-            {
-                return Err(format!("unknown style {style}"));
-            }
-            for inline in &p.markup {
-                // A yes/no field prints 是 or 否; any other box is a choice.
-                let known = |field: &str, when: &str| match self.choices(field) {
-                    [] => matches!(when, "是" | "否"),
-                    choices => choices.iter().any(|c| c.value == when),
-                };
-                if let Inline::Check { field, when } = inline
-                    && !known(field, when)
-                {
-                    return Err(format!(
-                        "checkbox {{☐ {field}={when}}}: {when} is not among the choices of {field}"
-                    ));
-                }
-            }
-        }
-        if self.table.columns.is_empty() {
-            return Err("a table needs columns".into());
         }
         Ok(())
     }
@@ -413,21 +374,11 @@ fn chinese_numeral(n: usize) -> String {
     }
 }
 
-/// The form files, in [`FormKind`] order.
-/// The source text of a built-in form: what a filing stores as the exact
-/// specification it was rendered with.
-pub fn source(kind: FormKind) -> &'static str {
-    SOURCES[kind as usize].1
-}
-
-pub const SOURCES: [(&str, &str); 2] = [
-    ("account", include_str!("../../forms/account.toml")),
-    ("group", include_str!("../../forms/group.toml")),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ACCOUNT: &str = include_str!("../../forms/account.toml");
 
     #[test]
     fn both_forms_parse_and_match_their_kind() {
@@ -480,23 +431,21 @@ mod tests {
             assert_eq!(p.markup, parse_markup(&p.text).expect("markup"), "{p:?}");
         }
         // A mistake in the markup is found when the form loads.
-        let broken = SOURCES[0]
-            .1
-            .replace("\"{account.name}\"", "\"{account.name\"");
-        assert_ne!(broken, SOURCES[0].1);
+        let broken = ACCOUNT.replace("\"{account.name}\"", "\"{account.name\"");
+        assert_ne!(broken, ACCOUNT);
         let err = FormSpec::parse(&broken).expect_err("unclosed placeholder");
-        assert!(err.contains("unclosed"), "{err}");
+        assert!(err.message.contains("没有配对"), "{err}");
+        assert!(err.line.is_some(), "{err}");
     }
 
     #[test]
     fn a_checkbox_must_be_one_of_the_choices() {
-        let edited = SOURCES[0]
-            .1
-            .replace("account.platform=微博}", "account.platform=抖音}");
+        let edited = ACCOUNT.replace("account.platform=微博}", "account.platform=抖音}");
         let err = FormSpec::parse(&edited).expect_err("抖音 is no choice");
-        assert!(err.contains("抖音"), "{err}");
+        assert!(err.message.contains("抖音"), "{err}");
+        assert!(err.line.is_some(), "{err}");
         // A new alias is one edit of the form file.
-        let aliased = SOURCES[0].1.replace(
+        let aliased = ACCOUNT.replace(
             "aliases = [\"weibo\"]",
             "aliases = [\"weibo\", \"新浪微博\"]",
         );

@@ -1,0 +1,215 @@
+//! What serde cannot check in a form file, said in Chinese with the line it
+//! is on: unknown fields, styles and fonts, checkboxes that are no choice,
+//! a grid whose spans do not add up.
+
+use std::fmt;
+
+use super::{FormSpec, Inline};
+use crate::fonts;
+use crate::record::FIELDS;
+
+/// A mistake in a form file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormError {
+    /// 1-based, where it could be found.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for FormError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "第 {line} 行：{}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl FormError {
+    /// A mistake about `needle`, placed on the first line of `source` that
+    /// mentions it.
+    pub fn at(source: &str, needle: &str, message: String) -> FormError {
+        let line = (!needle.is_empty())
+            .then(|| source.lines().position(|l| l.contains(needle)))
+            .flatten()
+            .map(|i| i + 1);
+        FormError { line, message }
+    }
+
+    /// A syntax or type error of the TOML itself.
+    pub fn toml(source: &str, e: &toml::de::Error) -> FormError {
+        let line = e.span().map(|s| {
+            source
+                .get(..s.start)
+                .unwrap_or(source)
+                .matches('\n')
+                .count()
+                + 1
+        });
+        let detail = e.message().trim();
+        let message = match detail.strip_prefix("unknown field ") {
+            Some(rest) => format!("不认识的项 {}", rest.split(',').next().unwrap_or(rest)),
+            None if detail.starts_with("missing field") => {
+                format!(
+                    "缺少必需的项 {}",
+                    detail.trim_start_matches("missing field ")
+                )
+            }
+            None => format!("格式错误（{detail}）"),
+        };
+        FormError { line, message }
+    }
+}
+
+impl FormSpec {
+    /// Checks references between the parts of a parsed spec.
+    pub(super) fn check(&self) -> Result<(), FormError> {
+        let src = self.source.as_str();
+        let at = |needle: &str, message: String| Err(FormError::at(src, needle, message));
+        for (name, f) in &self.fonts {
+            if fonts::face(&f.file).is_none() {
+                let shipped: Vec<&str> = fonts::shipped().iter().map(|f| f.file).collect();
+                return at(
+                    &f.file,
+                    format!(
+                        "字体 {name} 的文件「{}」不是 beian 附带的字体（可用：{}）",
+                        f.file,
+                        shipped.join("、")
+                    ),
+                );
+            }
+        }
+        for (name, s) in &self.styles {
+            if !self.fonts.contains_key(&s.font) {
+                return at(
+                    &format!("\"{}\"", s.font),
+                    format!("样式 {name} 用了没有定义的字体「{}」", s.font),
+                );
+            }
+        }
+        for required in ["body", "label", "value", "mark"] {
+            if !self.styles.contains_key(required) {
+                return at("[styles]", format!("[styles] 缺少样式 {required}"));
+            }
+        }
+        for p in self.paragraphs() {
+            if let Some(style) = &p.style
+                && !self.styles.contains_key(style)
+            {
+                return at(
+                    &format!("\"{style}\""),
+                    format!("没有定义的样式「{style}」"),
+                );
+            }
+            for inline in &p.markup {
+                let field = match inline {
+                    Inline::Field(f) | Inline::Check { field: f, .. } => f.as_str(),
+                    Inline::Blank { field: Some(f), .. } => f.as_str(),
+                    _ => continue,
+                };
+                if !FIELDS.contains(&field) {
+                    return at(
+                        &format!("{field}}}"),
+                        format!("「{field}」不是记录中的项；可以引用：{}", FIELDS.join("、")),
+                    );
+                }
+                if self.label(field).is_empty() {
+                    return at(
+                        field,
+                        format!("表格中印有「{field}」，但 [labels] 中没有写它的名称"),
+                    );
+                }
+                if let Inline::Check { field, when } = inline {
+                    // A yes/no field prints 是 or 否; any other box is a choice.
+                    let choices = self.choices(field);
+                    let known = match choices {
+                        [] => matches!(when.as_str(), "是" | "否"),
+                        _ => choices.iter().any(|c| &c.value == when),
+                    };
+                    if !known {
+                        let allowed: Vec<&str> = match choices {
+                            [] => vec!["是", "否"],
+                            _ => choices.iter().map(|c| c.value.as_str()).collect(),
+                        };
+                        return at(
+                            &format!("{field}={when}"),
+                            format!(
+                                "勾选框 {{☐ {field}={when}}} 的「{when}」不是 {field} 的可选项（可选：{}）",
+                                allowed.join("、")
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        self.check_grid()
+    }
+
+    /// Every row's cells, with the slots covered by cells from rows above,
+    /// fill the grid's columns exactly.
+    fn check_grid(&self) -> Result<(), FormError> {
+        let src = self.source.as_str();
+        let columns = self.table.columns.len();
+        if columns == 0 {
+            return Err(FormError::at(
+                src,
+                "[table]",
+                "表格没有列（[table] columns）".into(),
+            ));
+        }
+        let rows = self.table.rows.len();
+        let mut taken = vec![vec![false; columns]; rows];
+        for (r, row) in self.table.rows.iter().enumerate() {
+            let mut col = 0;
+            for cell in &row.cells {
+                while taken.get(r).and_then(|t| t.get(col)) == Some(&true) {
+                    col += 1;
+                }
+                let (span, down) = (cell.span.max(1), cell.rows.max(1));
+                let row_at = |message: String| FormError {
+                    line: row_line(src, r),
+                    message,
+                };
+                if col + span > columns {
+                    return Err(row_at(format!(
+                        "表格第 {} 行的格子超出了表格：共 {columns} 列，这一行的格子占到第 {} 列",
+                        r + 1,
+                        col + span
+                    )));
+                }
+                if r + down > rows {
+                    return Err(row_at(format!(
+                        "表格第 {} 行有一格向下跨 {down} 行（rows = {down}），超出了表格的 {rows} 行",
+                        r + 1
+                    )));
+                }
+                for line in taken.iter_mut().skip(r).take(down) {
+                    for slot in line.iter_mut().skip(col).take(span) {
+                        *slot = true;
+                    }
+                }
+                col += span;
+            }
+            let filled = taken.get(r).map_or(0, |t| t.iter().filter(|s| **s).count());
+            if filled != columns {
+                return Err(FormError {
+                    line: row_line(src, r),
+                    message: format!(
+                        "表格第 {} 行的格子共占 {filled} 列，应为 {columns} 列（span 之和加上上方跨行的格子）",
+                        r + 1
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The line of the `r`-th (0-based) `[[table.rows]]` of a form file.
+fn row_line(src: &str, r: usize) -> Option<usize> {
+    src.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[table.rows]]"))
+        .nth(r)
+        .map(|(i, _)| i + 1)
+}

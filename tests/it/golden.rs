@@ -4,11 +4,11 @@
 //! `cargo test --test it golden -- --ignored --nocapture`.
 
 use beian::layout::{self, LayoutOptions};
-use beian::pipeline::{Source, prepare_text, render_docx, render_pdf};
+use beian::pipeline::{render_docx, render_pdf};
 use beian::record::Record;
 use sha2::{Digest, Sha256};
 
-use crate::util::{fixtures, root};
+use crate::util::{fixtures, layout_of, root};
 
 fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -25,16 +25,9 @@ fn output_hashes() {
         paths.push(root().join("examples").join(name));
     }
     for path in paths {
-        let text = std::fs::read_to_string(&path).expect("read");
         let name = path.file_name().expect("name").to_string_lossy();
         for copies in [1, 2] {
-            let (record, draft) = prepare_text(
-                &Source::File(path.clone()),
-                &text,
-                None,
-                LayoutOptions { copies },
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+            let (record, draft) = layout_of(&path, copies);
             let filed = Record {
                 serial: Some("XMT-2026-0042".into()),
                 uuid: Some("0b5c2f1e-7d4a-4e8b-9c3d-2a1f6e5d4c3b".into()),

@@ -7,13 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
-use beian::io::Source;
-use beian::layout::{Block, Layout, LayoutOptions, Slot, Span};
-use beian::pipeline::prepare_text;
-use beian::record::Record;
+use beian::layout::{Block, Layout, Slot, Span};
 use beian::render::docx::{DocxOptions, render};
 
-use crate::util::{assert_shows_form, fixtures, root, squash};
+use crate::util::{assert_shows_form, fixtures, layout_of, layout_of_text, root, squash};
 
 /// Every record the tests render: the examples and the good fixtures.
 fn records() -> Vec<std::path::PathBuf> {
@@ -23,21 +20,6 @@ fn records() -> Vec<std::path::PathBuf> {
         .collect();
     paths.extend(fixtures("good"));
     paths
-}
-
-fn layout_of_text(name: &str, text: &str, copies: usize) -> (Record, Layout) {
-    prepare_text(
-        &Source::File(name.into()),
-        text,
-        None,
-        LayoutOptions { copies },
-    )
-    .unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn layout_of(path: &std::path::Path, copies: usize) -> (Record, Layout) {
-    let text = std::fs::read_to_string(path).expect("read record");
-    layout_of_text(&path.display().to_string(), &text, copies)
 }
 
 fn docx(layout: &Layout, embed_fonts: bool) -> Vec<u8> {

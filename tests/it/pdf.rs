@@ -10,14 +10,7 @@ use beian::render::pdf::{PdfOptions, render};
 use crate::util::{assert_shows_form, beian, fixtures, pdf_pages_text, read, squash};
 
 fn pdf_of(path: &std::path::Path, copies: usize) -> (beian::record::Record, Vec<u8>) {
-    let text = std::fs::read_to_string(path).expect("read");
-    let (record, layout) = prepare_text(
-        &Source::File(path.into()),
-        &text,
-        None,
-        LayoutOptions { copies },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let (record, layout) = crate::util::layout_of(path, copies);
     let pdf = render(&layout, &PdfOptions::default()).expect("render");
     (record, pdf)
 }

@@ -309,3 +309,27 @@ pub fn assert_shows_form(text: &str, record: &beian::record::Record, place: &str
         );
     }
 }
+
+/// A record's text, prepared (parsed, validated, laid out) as `name`.
+pub fn layout_of_text(
+    name: &str,
+    text: &str,
+    copies: usize,
+) -> (beian::record::Record, beian::layout::Layout) {
+    beian::pipeline::prepare_text(
+        &beian::io::Source::File(name.into()),
+        text,
+        None,
+        beian::layout::LayoutOptions { copies },
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A record file, prepared.
+pub fn layout_of(
+    path: &std::path::Path,
+    copies: usize,
+) -> (beian::record::Record, beian::layout::Layout) {
+    let text = std::fs::read_to_string(path).expect("read record");
+    layout_of_text(&path.display().to_string(), &text, copies)
+}

@@ -12,18 +12,18 @@ use crate::layout::{Block, Cell, Font, Layout, Page, Para, Placement, Slot, Span
 // Units
 
 /// Points to twentieths of a point, rounded.
-pub(super) fn twips(pt: f32) -> i64 {
+fn twips(pt: f32) -> i64 {
     (pt * 20.0).round() as i64
 }
 
 /// Points to half-points (run font size), rounded.
-pub(super) fn half_points(pt: f32) -> i64 {
+fn half_points(pt: f32) -> i64 {
     (pt * 2.0).round() as i64
 }
 
 /// Widths of consecutive intervals in twips whose sum is the rounded total:
 /// the edges are rounded, not the widths.
-pub(super) fn twips_edges(sizes: &[f32]) -> Vec<i64> {
+fn twips_edges(sizes: &[f32]) -> Vec<i64> {
     let mut at = 0.0;
     let mut prev = 0;
     sizes
@@ -42,12 +42,12 @@ pub(super) fn twips_edges(sizes: &[f32]) -> Vec<i64> {
 pub(super) const LATIN_FONT: &str = "Times New Roman";
 /// The checkbox glyphs ☐ ☑: a font every Windows since 7 has.
 pub(super) const SYMBOL_FONT: &str = "Segoe UI Symbol";
-pub(super) const UNCHECKED: char = '\u{2610}';
-pub(super) const CHECKED: char = '\u{2611}';
+const UNCHECKED: char = '\u{2610}';
+const CHECKED: char = '\u{2611}';
 /// No-break space: pads a filled blank; Word underlines it even at a line end.
-pub(super) const NBSP: char = '\u{A0}';
+const NBSP: char = '\u{A0}';
 /// Width of a no-break space in the Latin font, in em.
-pub(super) const NBSP_EM: f32 = 0.25;
+const NBSP_EM: f32 = 0.25;
 
 /// The document body being written, and what it used.
 #[derive(Default)]
@@ -77,7 +77,7 @@ pub(super) struct Used {
 
 /// Where a paragraph stands.
 #[derive(Clone, Copy, Default)]
-pub(super) struct ParaPlace {
+struct ParaPlace {
     page_break: bool,
     /// Absolutely placed on the page, out of the flow (x, y in points).
     frame: Option<(f32, f32)>,
@@ -431,7 +431,7 @@ impl Body {
     }
 }
 
-pub(super) fn valign(v: VAlign) -> &'static str {
+fn valign(v: VAlign) -> &'static str {
     match v {
         VAlign::Top => "top",
         VAlign::Middle => "center",
@@ -440,7 +440,7 @@ pub(super) fn valign(v: VAlign) -> &'static str {
 }
 
 /// The continuation of a vertically merged cell in a later row.
-pub(super) fn continuation(x: &mut Xml, origin: &Cell, width: i64) {
+fn continuation(x: &mut Xml, origin: &Cell, width: i64) {
     x.open("w:tc", &[]);
     x.open("w:tcPr", &[]);
     x.empty("w:tcW", &[("w:w", &width), ("w:type", &"dxa")]);
@@ -454,7 +454,7 @@ pub(super) fn continuation(x: &mut Xml, origin: &Cell, width: i64) {
     x.close("w:tc");
 }
 
-pub(super) fn empty_cell(x: &mut Xml, width: i64) {
+fn empty_cell(x: &mut Xml, width: i64) {
     x.open("w:tc", &[]);
     x.open("w:tcPr", &[]);
     x.empty("w:tcW", &[("w:w", &width), ("w:type", &"dxa")]);
@@ -464,7 +464,7 @@ pub(super) fn empty_cell(x: &mut Xml, width: i64) {
 }
 
 /// The section: page size and margins of the (first) page.
-pub(super) fn section(x: &mut Xml, page: &Page) {
+fn section(x: &mut Xml, page: &Page) {
     let [top, right, bottom, left] = page.margins.map(twips);
     x.open("w:sectPr", &[]);
     x.empty(
@@ -489,7 +489,7 @@ pub(super) fn section(x: &mut Xml, page: &Page) {
 /// A filled blank: the value with no-break spaces either side, to about the
 /// width the PDF gives it (the blank's underscores, or the value plus half an
 /// em, whichever is wider), measured in the shipped face as the layout does.
-pub(super) fn pad_blank(font: &Font, text: &str, width: usize) -> String {
+fn pad_blank(font: &Font, text: &str, width: usize) -> String {
     let (blank, value) = match fonts::face(&font.file) {
         Some(face) => {
             let underscore = face.glyph('_').map_or(0.5, |g| g.advance);
@@ -519,7 +519,7 @@ pub(super) struct RunStyle {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum RunKind {
+enum RunKind {
     Text,
     Underlined,
     Symbol,
@@ -528,7 +528,7 @@ pub(super) enum RunKind {
 impl RunStyle {
     /// The paragraph's font: the office font (Latin in Times New Roman), or
     /// with embedded fonts (`tag`) the shipped font for all text, as in the PDF.
-    pub(super) fn of(p: &Para, tag: Option<&str>) -> RunStyle {
+    fn of(p: &Para, tag: Option<&str>) -> RunStyle {
         let (latin, east_asia) = if let Some(tag) = tag {
             let family = tagged(&shipped_family(&p.font.file), tag);
             (family.clone(), family)
@@ -546,7 +546,7 @@ impl RunStyle {
     }
 
     /// `w:rPr`, children in CT_RPr order: rFonts, b, bCs, sz, szCs, u.
-    pub(super) fn write(&self, x: &mut Xml, kind: RunKind) {
+    fn write(&self, x: &mut Xml, kind: RunKind) {
         x.open("w:rPr", &[]);
         if kind == RunKind::Symbol {
             x.empty(

@@ -72,7 +72,7 @@ pub(super) fn subset_tag(layout: &Layout) -> String {
 /// UTF-16) are dropped. allsorts reads the tables and writes the font again
 /// (`whole_font` keeps a CFF font's outlines as they are and computes the
 /// checksums); only the `name` table is new.
-pub(super) fn renamed(font: &[u8], old: &str, new: &str, tag: &str) -> Result<Vec<u8>, DocxError> {
+fn renamed(font: &[u8], old: &str, new: &str, tag: &str) -> Result<Vec<u8>, DocxError> {
     use allsorts::binary::read::ReadScope;
     use allsorts::binary::write::{WriteBinary, WriteBuffer};
     use allsorts::font_data::FontData;
@@ -154,7 +154,7 @@ impl<P: allsorts::tables::FontTableProvider> allsorts::tables::FontTableProvider
 }
 
 /// The face subset to the glyphs of `chars`, keeping a Unicode cmap.
-pub(super) fn subset(face: &fonts::Face, chars: &BTreeSet<char>) -> Result<Vec<u8>, DocxError> {
+fn subset(face: &fonts::Face, chars: &BTreeSet<char>) -> Result<Vec<u8>, DocxError> {
     use allsorts::binary::read::ReadScope;
     use allsorts::font_data::FontData;
     use allsorts::subset::{CmapTarget, SubsetProfile};
@@ -186,7 +186,7 @@ pub(super) fn subset(face: &fonts::Face, chars: &BTreeSet<char>) -> Result<Vec<u
 /// characters): the first 16 bytes of their SHA-256 as a UUID, so that it is
 /// deterministic and different for different subsets.
 /// `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`.
-pub(super) fn font_key(data: &[u8]) -> String {
+fn font_key(data: &[u8]) -> String {
     let digest = Sha256::digest(data);
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -195,7 +195,7 @@ pub(super) fn font_key(data: &[u8]) -> String {
 
 /// ECMA-376 Part 1 §17.8.1: the first 32 bytes of the font XORed with the
 /// key's 16 bytes taken from the GUID's last hex pair to its first, twice.
-pub(super) fn obfuscate(mut data: Vec<u8>, key: &str) -> Result<Vec<u8>, DocxError> {
+fn obfuscate(mut data: Vec<u8>, key: &str) -> Result<Vec<u8>, DocxError> {
     let hex: Vec<u8> = key.bytes().filter(u8::is_ascii_hexdigit).collect();
     if hex.len() != 32 || data.len() < 32 {
         return Err(DocxError::Font(format!("bad font key {key}")));

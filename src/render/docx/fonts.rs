@@ -11,7 +11,7 @@ use super::xml::{NS_PKG_RELS, NS_R, NS_W, Xml};
 use crate::fonts;
 
 /// How the font table describes a font (CT_Font).
-pub(super) struct FontInfo {
+struct FontInfo {
     name: String,
     alt: Option<String>,
     panose: String,
@@ -24,7 +24,7 @@ pub(super) struct FontInfo {
 
 /// The font table's description of an office font. 宋体 as Word writes it;
 /// the other common Chinese office fonts by their Windows names.
-pub(super) fn office_info(name: &str) -> FontInfo {
+fn office_info(name: &str) -> FontInfo {
     let known: &[(&str, &str, &str, &str, &str)] = &[
         ("宋体", "SimSun", "02010600030101010101", "auto", "variable"),
         ("黑体", "SimHei", "02010609060101010101", "modern", "fixed"),
@@ -51,11 +51,7 @@ pub(super) fn office_info(name: &str) -> FontInfo {
 
 /// The font table's description of a shipped font, from its own tables;
 /// `alt` names the office font to locate where it is missing.
-pub(super) fn shipped_info(
-    file: &str,
-    alt: Option<String>,
-    tag: Option<&str>,
-) -> Result<FontInfo, DocxError> {
+fn shipped_info(file: &str, alt: Option<String>, tag: Option<&str>) -> Result<FontInfo, DocxError> {
     let face =
         fonts::face(file).ok_or_else(|| DocxError::Font(format!("{file} is not shipped")))?;
     let font =
@@ -120,7 +116,7 @@ pub(super) fn shipped_family(file: &str) -> String {
         .unwrap_or_else(|| file.trim_end_matches(".otf").to_owned())
 }
 
-pub(super) fn latin_info() -> FontInfo {
+fn latin_info() -> FontInfo {
     FontInfo {
         name: LATIN_FONT.into(),
         alt: None,
@@ -132,7 +128,7 @@ pub(super) fn latin_info() -> FontInfo {
     }
 }
 
-pub(super) fn symbol_info() -> FontInfo {
+fn symbol_info() -> FontInfo {
     FontInfo {
         name: SYMBOL_FONT.into(),
         alt: None,

@@ -104,7 +104,7 @@ pub(super) fn core(layout: &Layout) -> String {
 }
 
 /// An RFC 3339 time in UTC, as W3CDTF.
-pub(super) fn w3cdtf(rfc3339: &str) -> Option<String> {
+fn w3cdtf(rfc3339: &str) -> Option<String> {
     let t = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
     Some(
         t.with_timezone(&chrono::Utc)

@@ -16,7 +16,7 @@ pub(super) const NS_PKG_RELS: &str = "http://schemas.openxmlformats.org/package/
 pub(super) struct Xml(String);
 
 /// An attribute value: anything displayable, escaped when written.
-pub(super) type Attr<'a> = (&'a str, &'a dyn Display);
+type Attr<'a> = (&'a str, &'a dyn Display);
 
 impl Xml {
     pub(super) fn new() -> Xml {
@@ -25,7 +25,7 @@ impl Xml {
         ))
     }
 
-    pub(super) fn start(&mut self, name: &str, attrs: &[Attr<'_>]) {
+    fn start(&mut self, name: &str, attrs: &[Attr<'_>]) {
         self.0.push('<');
         self.0.push_str(name);
         for (key, value) in attrs {
@@ -58,7 +58,7 @@ impl Xml {
     }
 
     /// Escaped character data.
-    pub(super) fn text(&mut self, text: &str) {
+    fn text(&mut self, text: &str) {
         let _ = Escape(&mut self.0).write_str(text);
     }
 
@@ -81,7 +81,7 @@ impl Xml {
 
 /// Escapes what is written through it for text and attribute values alike,
 /// and drops the characters XML 1.0 cannot carry at all.
-pub(super) struct Escape<'a>(&'a mut String);
+struct Escape<'a>(&'a mut String);
 
 impl fmt::Write for Escape<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {

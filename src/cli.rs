@@ -146,12 +146,26 @@ enum Cmd {
         #[arg(value_name = "编号")]
         serial: String,
     },
+    /// 表格文字：导出内置表格，修改后用 --forms 或 beian.toml 的 forms 使用
+    #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令")]
+    Forms(FormsCmd),
     /// 输出一份空白记录模板，注释写明每一项对应表格上的哪一栏
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Init {
         /// account：新媒体帐号（附件1）；group：QQ群、微博群（附件2）
         #[arg(value_name = "表格")]
         form: FormKind,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FormsCmd {
+    /// 把内置的两份表格（account.toml、group.toml）写到一个文件夹，作为修改的起点
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Export {
+        /// 目标文件夹
+        #[arg(value_name = "目录")]
+        dir: PathBuf,
     },
 }
 
@@ -169,30 +183,35 @@ enum InputFormat {
     Json,
 }
 
+/// A command line, validated: what to do and where the office's things are.
+#[derive(Debug)]
+pub struct Invocation {
+    pub settings: Settings,
+    pub command: Command,
+}
+
 /// A command, validated.
 #[derive(Debug)]
 pub enum Command {
     /// `--help` or `--version`: the text to print.
     Help(String),
+    /// `beian forms export DIR`.
+    ExportForms(PathBuf),
     Render(RenderJob),
     Regen {
-        settings: Settings,
         serials: Vec<String>,
         version: Option<u32>,
         exact: bool,
         output: PathBuf,
     },
     Verify {
-        settings: Settings,
         files: Vec<PathBuf>,
     },
     List {
-        settings: Settings,
         filter: ListFilter,
         csv: bool,
     },
     Show {
-        settings: Settings,
         serial: String,
     },
     Check {
@@ -202,16 +221,19 @@ pub enum Command {
     Init(FormKind),
 }
 
-impl Command {
+impl Invocation {
     /// Parses the process's arguments.
-    pub fn from_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Command, Error> {
+    pub fn from_args(
+        args: impl IntoIterator<Item = std::ffi::OsString>,
+    ) -> Result<Invocation, Error> {
         let args = match Args::try_parse_from(args) {
             Ok(args) => args,
             Err(e) => {
                 return match e.kind() {
-                    ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-                        Ok(Command::Help(e.render().to_string()))
-                    }
+                    ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Ok(Invocation {
+                        settings: Settings::resolve(Asked::default())?,
+                        command: Command::Help(e.render().to_string()),
+                    }),
                     _ => Err(Error::Usage(usage_error(&e))),
                 };
             }
@@ -227,7 +249,7 @@ impl Command {
             registry: args.registry,
             forms: args.forms,
         })?;
-        Ok(match args.command {
+        let command = match args.command {
             Cmd::Render {
                 records,
                 output,
@@ -266,7 +288,7 @@ impl Command {
                     },
                     formats,
                     syntax: syntax(input_format),
-                    registry: (!draft).then_some(settings),
+                    draft,
                     import,
                 })
             }
@@ -276,24 +298,22 @@ impl Command {
                 version,
                 exact,
             } => Command::Regen {
-                settings,
                 serials,
                 version,
                 exact,
                 output,
             },
-            Cmd::Verify { files } => Command::Verify { settings, files },
+            Cmd::Verify { files } => Command::Verify { files },
             Cmd::List {
                 form,
                 year,
                 unit,
                 csv,
             } => Command::List {
-                settings,
                 filter: ListFilter { form, year, unit },
                 csv,
             },
-            Cmd::Show { serial } => Command::Show { settings, serial },
+            Cmd::Show { serial } => Command::Show { serial },
             Cmd::Check {
                 records,
                 input_format,
@@ -302,7 +322,9 @@ impl Command {
                 syntax: syntax(input_format),
             },
             Cmd::Init { form } => Command::Init(form),
-        })
+            Cmd::Forms(FormsCmd::Export { dir }) => Command::ExportForms(dir),
+        };
+        Ok(Invocation { settings, command })
     }
 }
 
@@ -317,7 +339,7 @@ fn usage_error(e: &clap::Error) -> String {
     let msg = match e.kind() {
         ErrorKind::UnknownArgument => format!("不认识的参数「{}」", ctx(ContextKind::InvalidArg)),
         ErrorKind::InvalidSubcommand => format!(
-            "没有「{}」这个命令；可用的命令：init、check、render、regen、verify、list、show",
+            "没有「{}」这个命令；可用的命令：init、check、render、regen、verify、list、show、forms",
             ctx(ContextKind::InvalidSubcommand)
         ),
         ErrorKind::MissingRequiredArgument => {

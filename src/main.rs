@@ -4,13 +4,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use beian::cli::Command;
+use beian::cli::Invocation;
 use beian::commands;
 
 fn main() -> ExitCode {
-    let result = Command::from_args(std::env::args_os()).and_then(|command| {
+    let result = Invocation::from_args(std::env::args_os()).and_then(|invocation| {
         let mut out = std::io::stdout().lock();
-        commands::run(command, &mut |line| {
+        commands::run(invocation, &mut |line| {
             let _ = writeln!(out, "{line}");
         })
     });

@@ -22,7 +22,8 @@ const REGISTRY_FILE: &str = "beian.db";
 /// Where things are, resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
-    pub registry: PathBuf,
+    /// `None` where there is no data directory and nothing names a registry.
+    pub registry: Option<PathBuf>,
     /// How the registry was found, for the user: 「--registry」, 「beian.toml」 …
     pub registry_from: Origin,
     /// A folder of edited forms (`forms/*.toml`), if the office uses one.
@@ -72,18 +73,13 @@ impl Settings {
             file.as_ref()
                 .and_then(|(path, f)| f.registry.as_ref().map(|r| beside(r, path))),
         ) {
-            (Some(flag), _, _) => (flag, Origin::Flag),
-            (None, Some(env), _) => (PathBuf::from(env), Origin::Environment),
-            (None, None, Some(from_file)) => (from_file, Origin::SettingsFile),
-            (None, None, None) => match &data {
-                Some(dir) => (dir.join(REGISTRY_FILE), Origin::DataDirectory),
-                None => {
-                    return Err(Error::Usage(
-                        "找不到用户数据目录（没有设置 HOME）；请用 --registry 或环境变量 BEIAN_REGISTRY 指定登记簿文件"
-                            .into(),
-                    ));
-                }
-            },
+            (Some(flag), _, _) => (Some(flag), Origin::Flag),
+            (None, Some(env), _) => (Some(PathBuf::from(env)), Origin::Environment),
+            (None, None, Some(from_file)) => (Some(from_file), Origin::SettingsFile),
+            (None, None, None) => (
+                data.as_ref().map(|dir| dir.join(REGISTRY_FILE)),
+                Origin::DataDirectory,
+            ),
         };
         let forms = asked.forms.or_else(|| {
             file.as_ref()
@@ -96,6 +92,16 @@ impl Settings {
         })
     }
 
+    /// The registry's path, or why there is none.
+    pub fn registry(&self) -> Result<&Path, Error> {
+        self.registry.as_deref().ok_or_else(|| {
+            Error::Usage(
+                "找不到用户数据目录（没有设置 HOME）；请用 --registry 或环境变量 BEIAN_REGISTRY 指定登记簿文件"
+                    .into(),
+            )
+        })
+    }
+
     /// The line a filing command says first: which registry it files into.
     pub fn registry_line(&self) -> String {
         let from = match self.registry_from {
@@ -104,7 +110,8 @@ impl Settings {
             Origin::SettingsFile => "beian.toml 指定",
             Origin::DataDirectory => "默认位置",
         };
-        format!("登记簿：{}（{from}）", self.registry.display())
+        let path = self.registry.as_deref().unwrap_or(Path::new("?"));
+        format!("登记簿：{}（{from}）", path.display())
     }
 }
 
@@ -151,7 +158,7 @@ mod tests {
             forms: None,
         })
         .expect("resolves");
-        assert_eq!(flagged.registry, PathBuf::from("x.db"));
+        assert_eq!(flagged.registry, Some(PathBuf::from("x.db")));
         assert_eq!(flagged.registry_from, Origin::Flag);
         assert!(flagged.registry_line().contains("--registry"));
     }

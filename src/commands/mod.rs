@@ -21,9 +21,9 @@ pub use render::{RenderJob, render, render_draft, render_filed};
 pub use show::show;
 pub use verify::verify;
 
-use crate::cli::Command;
+use crate::cli::{Command, Invocation};
 use crate::error::{Error, Violation};
-use crate::form::FormSpec;
+use crate::form::{FormSpec, Forms, export, use_forms};
 use crate::io::Source;
 use crate::layout::LayoutOptions;
 use crate::pipeline::{self, Prepared};
@@ -34,18 +34,30 @@ use crate::settings::Settings;
 /// Where a command says what it did, a line at a time.
 pub type Say<'a> = &'a mut dyn FnMut(&str);
 
-/// Runs a command.
-pub fn run(command: Command, say: Say<'_>) -> Result<(), Error> {
+/// Runs a command line: with the office's forms, if it has its own.
+pub fn run(invocation: Invocation, say: Say<'_>) -> Result<(), Error> {
+    let Invocation { settings, command } = invocation;
+    if let Some(dir) = &settings.forms
+        && !matches!(command, Command::Help(_) | Command::ExportForms(_))
+    {
+        use_forms(Forms::load(dir)?);
+    }
     match command {
         Command::Help(text) => {
             say(text.trim_end());
             Ok(())
         }
+        Command::ExportForms(dir) => {
+            for path in export(&dir)? {
+                say(&format!("已导出 {}", path.display()));
+            }
+            say("修改后用 --forms 指定这个文件夹，或在 beian.toml 中写 forms = \"文件夹\"");
+            Ok(())
+        }
         Command::Init(form) => init(form, say),
         Command::Check { sources, syntax } => check(sources, syntax, say),
-        Command::Render(job) => render(job, say),
+        Command::Render(job) => render(job, &settings, say),
         Command::Regen {
-            settings,
             serials,
             version,
             exact,
@@ -58,13 +70,24 @@ pub fn run(command: Command, say: Say<'_>) -> Result<(), Error> {
             &output,
             say,
         ),
-        Command::Verify { settings, files } => verify(&open_existing(&settings)?, &files, say),
-        Command::List {
-            settings,
-            filter,
-            csv,
-        } => list(&open_existing(&settings)?, &filter, csv, say),
-        Command::Show { settings, serial } => show(&open_existing(&settings)?, &serial, say),
+        Command::Verify { files } => verify(&open_existing(&settings)?, &files, say),
+        Command::List { filter, csv } => list(&open_existing(&settings)?, &filter, csv, say),
+        Command::Show { serial } => show(&open_existing(&settings)?, &serial, say),
+    }
+}
+
+/// The spec a filing was made with, from the text the registry kept; the
+/// one in use when the registry kept none (filings before it did).
+pub fn filing_spec(stored: Option<&str>, form: FormKind) -> Result<&'static FormSpec, Error> {
+    match stored {
+        Some(text) if crate::registry::sha256_hex(text) != FormSpec::get(form).sha256 => {
+            crate::form::stored(text).map_err(|e| {
+                Error::Registry(format!(
+                    "登记簿中保存的表格（备案时所用的版本）无法读取：{e}；它可能由更新版本的 beian 写入，请升级 beian"
+                ))
+            })
+        }
+        _ => Ok(FormSpec::get(form)),
     }
 }
 
@@ -108,7 +131,7 @@ pub fn open(path: &Path) -> Result<Registry, Error> {
 
 /// Opens a registry that must already exist: reading commands never create one.
 fn open_existing(settings: &Settings) -> Result<Registry, Error> {
-    let path = &settings.registry;
+    let path = settings.registry()?;
     if !path.exists() {
         return Err(Error::Registry(format!(
             "还没有登记簿「{}」（{}）：尚未备案过任何表格，或登记簿在别处——请用 --registry 指定",

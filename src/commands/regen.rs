@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::render::{filed_source, text_sha256};
-use super::{Say, registry_error};
+use super::{Say, filing_spec, registry_error};
 use crate::error::Error;
+use crate::form::{Forms, current};
 use crate::io;
 use crate::layout::{self, LayoutOptions};
 use crate::record::validate::{self, overflow_violation};
@@ -39,7 +40,14 @@ pub fn regen(
             problems.push(not_found(registry, serial, version)?);
             continue;
         };
-        let (record, stamp) = stored_record(&filing)?;
+        let stored_spec = match &filing.form_sha256 {
+            Some(sha) => registry
+                .form_spec(sha)
+                .map_err(|e| registry_error(registry.path(), e))?,
+            None => None,
+        };
+        let spec = filing_spec(stored_spec.as_deref(), filing.form)?;
+        let (record, stamp) = stored_record(&filing, &current().with(spec))?;
         // Per kind and copy count, the output of the newest revision on
         // record (the current one if this beian filed or re-filed it).
         let mut newest: Vec<&OutputRecord> = Vec::new();
@@ -75,12 +83,14 @@ pub fn regen(
             let options = LayoutOptions {
                 copies: out.copies as usize,
             };
-            let layout = layout::build(&record, &stamp, options).map_err(|o| Error::Rejected {
-                source: serial.clone(),
-                violations: o
-                    .iter()
-                    .map(|o| overflow_violation(record.form, o))
-                    .collect(),
+            let layout = layout::build_with(spec, &record, &stamp, options).map_err(|o| {
+                Error::Rejected {
+                    source: serial.clone(),
+                    violations: o
+                        .iter()
+                        .map(|o| overflow_violation(record.form, o))
+                        .collect(),
+                }
             })?;
             let bytes = format.render(&layout)?;
             let path = out_dir.join(&file_name);
@@ -159,7 +169,7 @@ pub fn regen(
 }
 
 /// A filing's record and stamp, read back from the registry's canonical text.
-pub fn stored_record(f: &FilingRecord) -> Result<(Record, Stamp), Error> {
+pub fn stored_record(f: &FilingRecord, forms: &Forms) -> Result<(Record, Stamp), Error> {
     let damaged = |why: String| {
         Error::Registry(format!(
             "登记簿中 {} 第 {} 版的记录无法读取（{why}）：它可能由另一版本的 beian 写入，或登记簿已损坏",
@@ -167,7 +177,7 @@ pub fn stored_record(f: &FilingRecord) -> Result<(Record, Stamp), Error> {
         ))
     };
     let node = Node::parse(&f.canonical, Syntax::Toml).map_err(|e| damaged(e.message))?;
-    let checked = validate::check(&node);
+    let checked = validate::check_with(&node, forms);
     match (checked.record, checked.violations.is_empty()) {
         (Some(r), true) => Ok((r, checked.stamp)),
         _ => Err(damaged(

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{Say, form_name, open, prepare_all, registry_error, serial_violation};
+use super::{Say, filing_spec, form_name, open, prepare_all, registry_error, serial_violation};
 use crate::error::Error;
 use crate::form::FormSpec;
 use crate::io::{self, Source};
@@ -34,19 +34,19 @@ pub struct RenderJob {
     /// Sorted, without repeats.
     pub formats: Vec<Format>,
     pub syntax: Option<Syntax>,
-    /// Where to file; `None` for a draft: nothing is filed.
-    pub registry: Option<Settings>,
+    /// A draft files nothing.
+    pub draft: bool,
     /// Accept serials the registry does not know (hand-numbered forms).
     pub import: bool,
 }
 
 /// Runs `render`: prepares every record (all or nothing), then drafts or files.
-pub fn render(job: RenderJob, say: Say<'_>) -> Result<(), Error> {
+pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), Error> {
     let prepared = prepare_all(job.sources, job.syntax, job.options)?;
-    match &job.registry {
-        None => render_draft(&prepared, &job.output, &job.formats, say),
-        Some(settings) => {
-            let mut registry = open(&settings.registry)?;
+    match job.draft {
+        true => render_draft(&prepared, &job.output, &job.formats, say),
+        false => {
+            let mut registry = open(settings.registry()?)?;
             say(&settings.registry_line());
             let now = chrono::Local::now().fixed_offset();
             render_filed(
@@ -145,7 +145,9 @@ pub fn render_filed(
         let mut laid_out = None;
         let result = registry.file(&req, |filed| -> Result<Vec<Output>, Error> {
             let stamp = stamp_of(filed);
-            let layout = stamped_layout(p, &stamp, options)?;
+            // Filed before: rendered again with the form it was filed with.
+            let spec = filing_spec(filed.form_spec.as_deref(), p.record.form)?;
+            let layout = stamped_layout(p, &stamp, spec, options)?;
             let text_sha256 = text_sha256(&layout);
             let mut outputs = Vec::new();
             for &format in formats {
@@ -260,14 +262,19 @@ pub fn stamp_of(filed: &Filed) -> Stamp {
     }
 }
 
-/// The record's layout under `stamp`: the one already made if the record
-/// carried that very stamp (a filed record rendered again), else laid out
-/// anew with it.
-fn stamped_layout(p: &Prepared, stamp: &Stamp, options: LayoutOptions) -> Result<Layout, Error> {
-    if p.stamp == *stamp {
+/// The record's layout under `stamp` on `spec`: the one already made if the
+/// record carried that very stamp and the form is the one in use (a filed
+/// record rendered again), else laid out anew.
+fn stamped_layout(
+    p: &Prepared,
+    stamp: &Stamp,
+    spec: &'static FormSpec,
+    options: LayoutOptions,
+) -> Result<Layout, Error> {
+    if p.stamp == *stamp && std::ptr::eq(spec, FormSpec::get(p.record.form)) {
         return Ok(p.layout.clone());
     }
-    layout::build(&p.record, stamp, options).map_err(|overflows| Error::Rejected {
+    layout::build_with(spec, &p.record, stamp, options).map_err(|overflows| Error::Rejected {
         source: p.source.name(),
         violations: overflows
             .iter()

@@ -51,7 +51,17 @@ pub fn build(
     stamp: &Stamp,
     options: LayoutOptions,
 ) -> Result<Layout, Vec<Overflow>> {
-    let spec = FormSpec::get(record.form);
+    build_with(FormSpec::get(record.form), record, stamp, options)
+}
+
+/// [`build`] on a given spec of the record's form: the one a filing was
+/// made with, say, rather than the one in use now.
+pub fn build_with(
+    spec: &'static FormSpec,
+    record: &Record,
+    stamp: &Stamp,
+    options: LayoutOptions,
+) -> Result<Layout, Vec<Overflow>> {
     let copies = options.copies.max(1);
     let mut b = Builder {
         spec,

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use crate::error::Violation;
 use crate::fonts::Face;
-use crate::form::{ChoiceSpec, FormSpec};
+use crate::form::{ChoiceSpec, FormSpec, Forms};
 use crate::layout::Overflow;
 use crate::record::{Account, FormKind, Group, Node, Person, Record, Stamp};
 
@@ -50,8 +50,13 @@ const ACCOUNT_KEYS: &[&str] = &[
 const GROUP_KEYS: &[&str] = &["type", "type_other", "name", "number", "verified", "opened"];
 const PERSON_KEYS: &[&str] = &["name", "title", "mobile", "office_phone", "email"];
 
-/// Checks a parsed record.
+/// Checks a parsed record against the forms in use.
 pub fn check(node: &Node) -> Checked {
+    check_with(node, crate::form::current())
+}
+
+/// Checks a parsed record against `forms` (its choices, its labels).
+pub fn check_with(node: &Node, forms: &Forms) -> Checked {
     let Node::Table(top) = node else {
         return Checked {
             record: None,
@@ -76,7 +81,7 @@ pub fn check(node: &Node) -> Checked {
         _ => None,
     };
     let mut c = Checker {
-        spec: FormSpec::get(form.or(inferred).unwrap_or(FormKind::Account)),
+        spec: forms.get(form.or(inferred).unwrap_or(FormKind::Account)),
         stamp: Stamp::default(),
         violations: Vec::new(),
     };

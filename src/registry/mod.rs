@@ -89,6 +89,9 @@ pub struct Filed {
     /// SHA-256 of the form specification it was made with (`None` for
     /// filings older than the registry's record of forms).
     pub form_sha256: Option<String>,
+    /// For an existing filing (`is_new` false), the text of that form
+    /// specification, so it is rendered again as it was filed.
+    pub form_spec: Option<String>,
 }
 
 /// One rendered output; its SHA-256 is stored with the filing.
@@ -289,6 +292,10 @@ impl Registry {
                 filed_at: row.filed_at,
                 is_new: false,
                 output_revision: row.output_revision,
+                form_spec: match &row.form_sha256 {
+                    Some(sha) => form_spec_text(&tx, sha)?,
+                    None => None,
+                },
                 form_sha256: row.form_sha256,
             },
             // A correction: same serial (and uuid, year, seq), next version.
@@ -305,6 +312,7 @@ impl Registry {
                     is_new: true,
                     output_revision: req.output_revision,
                     form_sha256: Some(form_sha.clone()),
+                    form_spec: None,
                 };
                 insert_filing(&tx, &filed, form, row.year, row.seq, req, &content_sha)?;
                 filed
@@ -320,6 +328,7 @@ impl Registry {
                     is_new: true,
                     output_revision: req.output_revision,
                     form_sha256: Some(form_sha.clone()),
+                    form_spec: None,
                 };
                 insert_filing(&tx, &filed, form, year, Some(seq), req, &content_sha)?;
                 filed
@@ -341,6 +350,7 @@ impl Registry {
                     is_new: true,
                     output_revision: req.output_revision,
                     form_sha256: Some(form_sha.clone()),
+                    form_spec: None,
                 };
                 insert_filing(&tx, &filed, form, year, None, req, &content_sha)?;
                 filed
@@ -468,11 +478,7 @@ impl Registry {
 
     /// The text of a stored form specification.
     pub fn form_spec(&self, sha256: &str) -> Result<Option<String>, RegistryError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT text FROM form_spec WHERE sha256 = ?1")?
-            .query_row([sha256], |r| r.get(0))
-            .optional()?)
+        form_spec_text(&self.conn, sha256)
     }
 
     fn with_outputs(&self, mut record: FilingRecord) -> Result<FilingRecord, RegistryError> {
@@ -495,6 +501,14 @@ impl Registry {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(record)
     }
+}
+
+/// The text of a stored form specification.
+fn form_spec_text(conn: &Connection, sha256: &str) -> Result<Option<String>, RegistryError> {
+    Ok(conn
+        .prepare_cached("SELECT text FROM form_spec WHERE sha256 = ?1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?)
 }
 
 /// Creates the database file readable by its owner only, before SQLite

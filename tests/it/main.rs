@@ -3,6 +3,7 @@
 
 mod cli;
 mod docx;
+mod forms;
 mod golden;
 mod layout;
 mod pdf;

@@ -82,6 +82,8 @@ pub struct FontSpec {
     pub file: String,
     /// The name of the font a Chinese office has (for DOCX).
     pub office: String,
+    /// The font a Chinese office sets Latin letters and digits in beside it.
+    pub office_latin: String,
     #[serde(default)]
     pub bold: bool,
 }

@@ -303,6 +303,7 @@ impl Builder<'_> {
         let font = Font {
             file: font_spec.file.clone(),
             office: font_spec.office.clone(),
+            office_latin: font_spec.office_latin.clone(),
             bold: font_spec.bold,
         };
         let markup = &p.markup;

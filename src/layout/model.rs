@@ -54,6 +54,8 @@ pub struct Font {
     pub file: String,
     /// The font a Chinese office has, for editable outputs.
     pub office: String,
+    /// The font that office sets Latin text in.
+    pub office_latin: String,
     pub bold: bool,
 }
 

@@ -38,7 +38,7 @@ fn twips_edges(sizes: &[f32]) -> Vec<i64> {
         .collect()
 }
 
-/// Latin text goes in the font Chinese offices pair with 宋体.
+/// The Latin font Chinese offices pair with 宋体, as Word describes it.
 pub(super) const LATIN_FONT: &str = "Times New Roman";
 /// The checkbox glyphs ☐ ☑: a font every Windows since 7 has.
 pub(super) const SYMBOL_FONT: &str = "Segoe UI Symbol";
@@ -60,6 +60,8 @@ pub(super) struct Body {
     next_id: u32,
     /// Office font names in order of first use.
     pub(super) office: Vec<String>,
+    /// The office's Latin fonts the runs name, in order of first use.
+    pub(super) latin: Vec<String>,
     /// Shipped font file → how it is used.
     pub(super) used: BTreeMap<String, Used>,
     /// The first paragraph's run style, for the document defaults.
@@ -190,6 +192,9 @@ impl Body {
     fn note_font(&mut self, font: &Font) {
         if !self.office.contains(&font.office) {
             self.office.push(font.office.clone());
+        }
+        if !self.latin.contains(&font.office_latin) {
+            self.latin.push(font.office_latin.clone());
         }
         self.used.entry(font.file.clone()).or_insert_with(|| Used {
             bold: font.bold,
@@ -532,10 +537,8 @@ impl RunStyle {
         let (latin, east_asia) = if let Some(tag) = tag {
             let family = tagged(&shipped_family(&p.font.file), tag);
             (family.clone(), family)
-        } else if p.font.office.is_empty() {
-            (LATIN_FONT.to_owned(), "宋体".to_owned())
         } else {
-            (LATIN_FONT.to_owned(), p.font.office.clone())
+            (p.font.office_latin.clone(), p.font.office.clone())
         };
         RunStyle {
             latin,
@@ -653,6 +656,7 @@ mod tests {
         let font = Font {
             file: "NotoSerifCJKsc-Regular.otf".into(),
             office: "宋体".into(),
+            office_latin: LATIN_FONT.into(),
             bold: false,
         };
         let padded = pad_blank(&font, "抖音", 11);

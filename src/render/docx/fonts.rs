@@ -116,15 +116,23 @@ pub(super) fn shipped_family(file: &str) -> String {
         .unwrap_or_else(|| file.trim_end_matches(".otf").to_owned())
 }
 
-fn latin_info() -> FontInfo {
+/// The font table's description of an office's Latin font: Times New Roman
+/// as Word writes it, another by its name only.
+fn latin_info(name: &str) -> FontInfo {
+    let times = name == LATIN_FONT;
     FontInfo {
-        name: LATIN_FONT.into(),
+        name: name.to_owned(),
         alt: None,
-        panose: "02020603050405020304".into(),
+        panose: if times {
+            "02020603050405020304"
+        } else {
+            "00000000000000000000"
+        }
+        .into(),
         charset: "00",
-        family: "roman",
+        family: if times { "roman" } else { "auto" },
         pitch: "variable",
-        sig: Some([0xE000_2EFF, 0xC000_785B, 0x0000_0009, 0, 0x0000_01FF, 0]),
+        sig: times.then_some([0xE000_2EFF, 0xC000_785B, 0x0000_0009, 0, 0x0000_01FF, 0]),
     }
 }
 
@@ -156,12 +164,13 @@ pub(super) struct Embedded {
 /// order: altName, panose1, charset, family, pitch, sig, embedRegular, embedBold.
 pub(super) fn font_table(
     office: &[String],
+    latin: &[String],
     used: &BTreeMap<String, Used>,
     embedded: &[Embedded],
     tag: Option<&str>,
 ) -> Result<String, DocxError> {
     let mut infos: Vec<FontInfo> = office.iter().map(|o| office_info(o)).collect();
-    infos.push(latin_info());
+    infos.extend(latin.iter().map(|l| latin_info(l)));
     infos.push(symbol_info());
     // A family is described by its regular face.
     let mut files: Vec<(&String, &Used)> = used.iter().collect();

@@ -130,7 +130,7 @@ pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxErr
         Some(tag) => embed::embed(&body.used, tag)?,
         _ => Vec::new(),
     };
-    let office = body.office.clone();
+    let (office, latin) = (body.office.clone(), body.latin.clone());
     let defaults = body.first_style.take().unwrap_or_else(|| RunStyle {
         latin: LATIN_FONT.into(),
         east_asia: "宋体".into(),
@@ -155,7 +155,7 @@ pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxErr
         ),
         (
             "word/fontTable.xml".into(),
-            font_table(&office, &body.used, &embedded, tag.as_deref())?.into(),
+            font_table(&office, &latin, &body.used, &embedded, tag.as_deref())?.into(),
         ),
     ];
     if !embedded.is_empty() {
@@ -383,8 +383,14 @@ pub(super) mod tests {
         })
         .collect();
         let embedded = super::embed::embed(&used, "ABCDEF").expect("embed");
-        let xml =
-            font_table(&["宋体".into()], &used, &embedded, Some("ABCDEF")).expect("font table");
+        let xml = font_table(
+            &["宋体".into()],
+            &[LATIN_FONT.into()],
+            &used,
+            &embedded,
+            Some("ABCDEF"),
+        )
+        .expect("font table");
         assert!(xml.contains("<w:font w:name=\"Noto Serif CJK SC ABCDEF\">"));
         // Every entry, the embedded family's too.
         in_schema_order(

@@ -264,17 +264,22 @@ pub fn stamp_of(filed: &Filed) -> Stamp {
 
 /// The record's layout under `stamp` on `spec`: the one already made if the
 /// record carried that very stamp and the form is the one in use (a filed
-/// record rendered again), else laid out anew.
+/// record rendered again), that one stamped if the form is the one in use (a
+/// new filing: the record is laid out once), else laid out anew.
 fn stamped_layout(
     p: &Prepared,
     stamp: &Stamp,
     spec: &'static FormSpec,
     options: LayoutOptions,
 ) -> Result<Layout, Error> {
-    if p.stamp == *stamp && std::ptr::eq(spec, FormSpec::get(p.record.form)) {
-        return Ok(p.layout.clone());
-    }
-    layout::build_with(spec, &p.record, stamp, options).map_err(|overflows| Error::Rejected {
+    let current = std::ptr::eq(spec, FormSpec::get(p.record.form));
+    let laid_out = match (current, p.stamp == *stamp) {
+        (true, true) => return Ok(p.layout.clone()),
+        // The prepared layout, with only the serial's paragraph set again.
+        (true, false) => layout::restamp(spec, &p.layout, &p.record, stamp),
+        (false, _) => layout::build_with(spec, &p.record, stamp, options),
+    };
+    laid_out.map_err(|overflows| Error::Rejected {
         source: p.source.name(),
         violations: overflows
             .iter()

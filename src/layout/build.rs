@@ -76,24 +76,103 @@ pub fn build_with(
     }
     let mut pages = vec![first];
     pages.extend((2..=copies).map(|n| b.page(spec.copy_mark(n, copies))));
-    let name = record.subject_name();
-    let ident = stamp.serial.as_deref().unwrap_or(name);
     Ok(Layout {
         form: record.form,
-        meta: Meta {
-            title: format!("{}（{ident}）", spec.title),
-            subject: format!("{} · {name}", record.unit),
-            author: record.unit.clone(),
-            keywords: [stamp.serial.as_deref(), Some(name), stamp.uuid.as_deref()]
-                .into_iter()
-                .flatten()
-                .map(str::to_owned)
-                .collect(),
-            date: stamp.filed_at.clone(),
-            language: "zh-CN".to_owned(),
-        },
+        meta: meta(spec, record, stamp),
         pages,
     })
+}
+
+/// A record's layout under another stamp (its serial assigned, say): only
+/// the header, where the form prints the serial, is set again, so a filing
+/// lays its record out once. Where the stamp shows elsewhere, or the header
+/// comes out higher or lower, the record is laid out anew; either way the
+/// result is exactly [`build_with`]'s.
+pub fn restamp(
+    spec: &'static FormSpec,
+    layout: &Layout,
+    record: &Record,
+    stamp: &Stamp,
+) -> Result<Layout, Vec<Overflow>> {
+    let shows_stamp = |p: &ParaSpec| {
+        p.markup.iter().any(|i| match i {
+            Inline::Field(f)
+            | Inline::Check { field: f, .. }
+            | Inline::Blank { field: Some(f), .. } => Stamp::default().field(f).is_some(),
+            _ => false,
+        })
+    };
+    let elsewhere = spec
+        .table
+        .rows
+        .iter()
+        .flat_map(|r| &r.cells)
+        .flat_map(|c| c.paragraphs())
+        .chain(&spec.footer)
+        .any(shows_stamp);
+    let anew = || {
+        let copies = layout.pages.len();
+        build_with(spec, record, stamp, LayoutOptions { copies })
+    };
+    if elsewhere {
+        return anew();
+    }
+    let mut b = Builder {
+        spec,
+        record,
+        stamp,
+        violations: Vec::new(),
+    };
+    let mut pages = Vec::with_capacity(layout.pages.len());
+    for page in &layout.pages {
+        let (left, text_width) = b.text_block();
+        let (header, bottom) = b.header(left, text_width);
+        let same_height = page
+            .table()
+            .is_some_and(|t| t.y.to_bits() == bottom.to_bits());
+        if !b.violations.is_empty() || !same_height {
+            return anew();
+        }
+        // The header's paragraphs are the page's first ones in the flow.
+        let mut header = header.into_iter();
+        let blocks = page
+            .blocks
+            .iter()
+            .map(|block| match block {
+                Block::Para(p) if p.place == Placement::Flow => {
+                    header.next().map_or_else(|| block.clone(), Block::Para)
+                }
+                other => other.clone(),
+            })
+            .collect();
+        pages.push(Page {
+            blocks,
+            ..page.clone()
+        });
+    }
+    Ok(Layout {
+        form: record.form,
+        meta: meta(spec, record, stamp),
+        pages,
+    })
+}
+
+/// Document metadata, from the record and the stamp: no wall clock.
+fn meta(spec: &FormSpec, record: &Record, stamp: &Stamp) -> Meta {
+    let name = record.subject_name();
+    let ident = stamp.serial.as_deref().unwrap_or(name);
+    Meta {
+        title: format!("{}（{ident}）", spec.title),
+        subject: format!("{} · {name}", record.unit),
+        author: record.unit.clone(),
+        keywords: [stamp.serial.as_deref(), Some(name), stamp.uuid.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::to_owned)
+            .collect(),
+        date: stamp.filed_at.clone(),
+        language: "zh-CN".to_owned(),
+    }
 }
 
 struct Builder<'a> {
@@ -112,13 +191,30 @@ impl Builder<'_> {
             .unwrap_or_default()
     }
 
+    /// The left edge and width of the text block.
+    fn text_block(&self) -> (f32, f32) {
+        let [width, _] = self.spec.page.size.map(mm);
+        let margins = self.spec.page.margin.map(mm);
+        (margins[3], width - margins[1] - margins[3])
+    }
+
+    /// The header's paragraphs, from the top margin down, and where they end.
+    fn header(&mut self, left: f32, text_width: f32) -> (Vec<Para>, f32) {
+        let mut y = mm(self.spec.page.margin[0]);
+        let mut paras = Vec::with_capacity(self.spec.header.len());
+        for p in &self.spec.header {
+            let para = self.para(p, left, y, text_width, Align::Left);
+            y += para.space_before + para.height + para.space_after;
+            paras.push(para);
+        }
+        (paras, y)
+    }
+
     fn page(&mut self, mark: Option<String>) -> Page {
         let spec = self.spec;
         let [width, height] = spec.page.size.map(mm);
         let margins = spec.page.margin.map(mm);
-        let left = margins[3];
-        let text_width = width - margins[1] - margins[3];
-        let mut y = margins[0];
+        let (left, text_width) = self.text_block();
         let mut blocks = Vec::new();
         if let Some(mark) = mark {
             // In the top margin, outside the form: it is not part of the form.
@@ -133,11 +229,8 @@ impl Builder<'_> {
             mark.place = Placement::Margin;
             blocks.push(Block::Para(mark));
         }
-        for p in &spec.header {
-            let para = self.para(p, left, y, text_width, Align::Left);
-            y += para.space_before + para.height + para.space_after;
-            blocks.push(Block::Para(para));
-        }
+        let (header, mut y) = self.header(left, text_width);
+        blocks.extend(header.into_iter().map(Block::Para));
         let table = self.table(left, y, text_width);
         y += table.rows.iter().sum::<f32>();
         blocks.push(Block::Table(table));

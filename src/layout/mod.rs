@@ -11,7 +11,7 @@ mod build;
 mod model;
 mod text;
 
-pub use build::{LayoutOptions, Overflow, build, build_with};
+pub use build::{LayoutOptions, Overflow, build, build_with, restamp};
 pub use model::{
     Area, Block, Cell, Font, Item, ItemKind, Layout, Line, Meta, PT_PER_MM, Page, Para, Placement,
     Slot, Span, Table, mm,

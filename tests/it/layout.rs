@@ -71,3 +71,38 @@ fn grid_resolves_merged_cells_like_the_original() {
     }
     assert!(table.y + table.rows.iter().sum::<f32>() < page.height - page.margins[2]);
 }
+
+/// A filing lays its record out once and stamps it: the stamped layout is
+/// exactly the one laid out with the stamp from the start, for every record,
+/// with a short serial (the header keeps its height) and with a long
+/// imported one (the header grows: laid out anew).
+#[test]
+fn a_stamped_layout_is_the_layout_with_the_stamp() {
+    use beian::form::FormSpec;
+    use beian::layout::{build_with, restamp};
+    use beian::record::Stamp;
+    for path in fixtures("good") {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let (record, _, unstamped) = beian::pipeline::prepare_stamped(
+            &Source::File(path.clone()),
+            &text,
+            None,
+            LayoutOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let spec = FormSpec::get(record.form);
+        for serial in [
+            "XMT-2026-0042",
+            "宣字〔2019〕第七号之一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十号",
+        ] {
+            let stamp = Stamp {
+                serial: Some(serial.into()),
+                uuid: Some("6f1c8a52-1d3e-4a8b-9a31-0c2f1b5e7d44".into()),
+                filed_at: Some("2026-03-01T09:30:00+08:00".into()),
+            };
+            let direct = build_with(spec, &record, &stamp, LayoutOptions::default());
+            let stamped = restamp(spec, &unstamped, &record, &stamp);
+            assert!(direct == stamped, "{}: {serial}", path.display());
+        }
+    }
+}

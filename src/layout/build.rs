@@ -1,6 +1,6 @@
 //! Building the layout of a record from its form's spec.
 
-use super::text::{self, SetLines};
+use super::text::{self, Breaking, SetLines};
 use super::{
     Block, Cell, Font, Item, Layout, Line, Meta, Page, Para, Placement, Slot, Span, Table, mm,
 };
@@ -431,11 +431,18 @@ impl Builder<'_> {
             para.height = mm(seal);
             return para;
         }
-        let (size, set) = match self.fit(&para.spans, face, style, width, indent, p.lines) {
+        // A record's value is set for its cell; the form's own text as running text.
+        let breaking = match p.style.as_deref() {
+            Some("value") => Breaking::Value,
+            _ => Breaking::Text,
+        };
+        let (size, set) = match self.fit(&para.spans, face, style, width, indent, p.lines, breaking)
+        {
             Ok(fit) => fit,
             Err(()) => {
-                self.too_long(markup, face, style, width, indent, p.lines.unwrap_or(1));
-                let set = text::set(&para.spans, face, style.size, width, indent, true);
+                let max = p.lines.unwrap_or(1);
+                self.too_long(markup, face, style, width, indent, max, breaking);
+                let set = text::set(&para.spans, face, style.size, width, indent, true, breaking);
                 (style.size, set)
             }
         };
@@ -458,16 +465,17 @@ impl Builder<'_> {
         width: f32,
         indent: f32,
         max_lines: Option<usize>,
+        breaking: Breaking,
     ) -> Result<(f32, SetLines), ()> {
         let Some(max) = max_lines else {
-            let set = text::set(spans, face, style.size, width, indent, true);
+            let set = text::set(spans, face, style.size, width, indent, true, breaking);
             return Ok((style.size, set));
         };
         let min = style.min_size.unwrap_or(style.size);
         for emergency in [false, true] {
             let mut size = style.size;
             while size >= min - 1e-3 {
-                let set = text::set(spans, face, size, width, indent, emergency);
+                let set = text::set(spans, face, size, width, indent, emergency, breaking);
                 let fits =
                     set.lines.len() <= max
                         && set.lines.iter().enumerate().all(|(i, (_, w))| {
@@ -492,6 +500,7 @@ impl Builder<'_> {
         width: f32,
         indent: f32,
         max_lines: usize,
+        breaking: Breaking,
     ) {
         // The longest value in the paragraph is the one to shorten.
         let Some(field) = markup
@@ -506,8 +515,16 @@ impl Builder<'_> {
         let fits_with = |n: usize| {
             let truncated: String = chars[..n].iter().collect();
             let spans = self.spans_with(markup, field, &truncated);
-            self.fit(&spans, face, style, width, indent, Some(max_lines))
-                .is_ok()
+            self.fit(
+                &spans,
+                face,
+                style,
+                width,
+                indent,
+                Some(max_lines),
+                breaking,
+            )
+            .is_ok()
         };
         let (mut lo, mut hi) = (0, chars.len());
         while lo < hi {

@@ -66,6 +66,19 @@ pub struct SetLines {
     pub lines: Vec<(Vec<Item>, f32)>,
 }
 
+/// How a paragraph's lines are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Breaking {
+    /// Running text: each line as full as the rules allow, and never one
+    /// character alone on the last line.
+    Text,
+    /// A record's value in its cell: as few lines as possible, broken where
+    /// a reader sees a word end (「2023级 / 电子商务10班」, after `_ - . @ /`
+    /// in an id or address), lines of even length; between any two
+    /// characters only where nothing better fits.
+    Value,
+}
+
 /// Sets `spans` in `face` at `size` into lines at most `width` wide; the first
 /// line is indented by `indent` (pt). Without `emergency`, a run is never
 /// broken between characters where UAX #14 allows no break (a line then
@@ -77,11 +90,36 @@ pub fn set(
     width: f32,
     indent: f32,
     emergency: bool,
+    breaking: Breaking,
 ) -> SetLines {
     let pieces = pieces(spans, face);
+    let avail = |n: usize| if n == 0 { width - indent } else { width };
+    let lines = match breaking {
+        Breaking::Value if emergency => even_lines(pieces, size, width - indent, width),
+        _ => {
+            let mut lines = greedy_lines(pieces, size, &avail, emergency);
+            no_lone_last_character(&mut lines, size, &avail);
+            lines
+        }
+    };
+    SetLines {
+        lines: lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| place(&l, face, size, avail(i)))
+            .collect(),
+    }
+}
+
+/// Each line as full as it can be (running text).
+fn greedy_lines(
+    pieces: Vec<Piece>,
+    size: f32,
+    avail: &dyn Fn(usize) -> f32,
+    emergency: bool,
+) -> Vec<Vec<Piece>> {
     let mut lines: Vec<Vec<Piece>> = Vec::new();
     let mut line: Vec<Piece> = Vec::new();
-    let avail = |n: usize| if n == 0 { width - indent } else { width };
     for piece in pieces {
         // Spaces at the start of a line (after a break) vanish.
         if line.is_empty() && !lines.is_empty() && piece.is_space() {
@@ -121,13 +159,143 @@ pub fn set(
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);
     }
-    SetLines {
-        lines: lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, l)| place(&l, face, size, avail(i)))
-            .collect(),
+    lines
+}
+
+/// Whether a piece is a character a line may not begin with, or a space:
+/// what does not count as a character of its own on a last line.
+fn trails(p: &Piece) -> bool {
+    p.is_space() || p.first_char().is_some_and(|c| NO_START.contains(c))
+}
+
+/// A last line holding one character (maybe with its punctuation, 「息。」)
+/// takes the previous line's last character too, where the rules allow a
+/// break before it.
+fn no_lone_last_character(lines: &mut [Vec<Piece>], size: f32, avail: &dyn Fn(usize) -> f32) {
+    let n = lines.len();
+    if n < 2 {
+        return;
     }
+    let lone = lines[n - 1].iter().filter(|p| !trails(p)).count() == 1
+        && matches!(
+            lines[n - 1].first().map(|p| &p.kind),
+            Some(PieceKind::Char(_))
+        );
+    let prev = &lines[n - 2];
+    let Some(at) = prev.iter().rposition(|p| !p.is_space()) else {
+        return;
+    };
+    if !lone || at == 0 || !prev[at].break_before && !emergency_ok(&prev[at - 1], &prev[at]) {
+        return;
+    }
+    let mut last: Vec<Piece> = prev[at..].to_vec();
+    last.extend(lines[n - 1].iter().cloned());
+    if visible_width(&last) * size <= avail(n - 1) + 0.01 {
+        lines[n - 2].truncate(at);
+        lines[n - 1] = last;
+    }
+}
+
+/// How much a break before `pieces[i]` costs a value: nothing after a space
+/// or punctuation, little at a word's end, more inside a word.
+fn break_penalty(pieces: &[Piece], i: usize) -> Option<f32> {
+    let (before, after) = (&pieces[i - 1], &pieces[i]);
+    if !after.break_before && !emergency_ok(before, after) {
+        return None;
+    }
+    let class = |c: Option<char>| match c {
+        Some(c) if c.is_ascii_alphanumeric() => 'a',
+        Some(c) if c.is_whitespace() => ' ',
+        Some(c) if c.is_ascii_punctuation() => 'p',
+        Some(c) if !c.is_ascii() && c.is_alphanumeric() => 'h',
+        Some(_) => 'p',
+        None => 'x',
+    };
+    let two_back = i.checked_sub(2).and_then(|j| pieces[j].last_char());
+    Some(
+        match (class(before.last_char()), class(after.first_char())) {
+            (' ', _) => 0.0,
+            ('p', _) if matches!(before.last_char(), Some('_' | '-' | '.' | '@' | '/')) => 2.0,
+            ('p', _) => 1.0,
+            // 「2023级 / 电子商务」: a number and its measure word are a word.
+            ('h', 'h') if class(two_back) == 'a' => 1.0,
+            ('h', 'a') => 1.0,
+            ('a', 'h') => 20.0,
+            ('h', 'h') => 8.0,
+            // Inside an id, a number, an address: worse than a line more.
+            _ => 150.0,
+        },
+    )
+}
+
+/// A value's lines: fewest lines first, then breaks at word ends, then even
+/// lengths, never one character alone at the end (a small search: a value
+/// is at most a few dozen characters).
+fn even_lines(pieces: Vec<Piece>, size: f32, first: f32, rest: f32) -> Vec<Vec<Piece>> {
+    let n = pieces.len();
+    if n == 0 {
+        return vec![Vec::new()];
+    }
+    // best[i]: the cost of setting pieces[..i] with a line break before i,
+    // and where that last line started.
+    let mut best: Vec<Option<(f32, usize)>> = vec![None; n + 1];
+    best[0] = Some((0.0, 0));
+    for i in 1..=n {
+        let penalty = match i {
+            _ if i == n => 0.0,
+            _ => match break_penalty(&pieces, i) {
+                Some(p) => p,
+                None => continue,
+            },
+        };
+        for j in 0..i {
+            let Some((before, _)) = best[j] else {
+                continue;
+            };
+            let start = (j..i).find(|&k| !pieces[k].is_space()).unwrap_or(i);
+            let line = &pieces[start..i];
+            let width = visible_width(line) * size;
+            let avail = if j == 0 { first } else { rest };
+            // A piece wider than the line stands alone, over the edge.
+            if width > avail + 0.01 && line.len() > 1 {
+                continue;
+            }
+            let lone = i == n && j > 0 && line.iter().filter(|p| !trails(p)).count() == 1;
+            let em = width / size;
+            let cost = before
+                + 1000.0
+                + penalty * 10.0
+                + if lone { 400.0 } else { 0.0 }
+                + em * em
+                + if width > avail + 0.01 { 5000.0 } else { 0.0 };
+            if best[i].is_none_or(|(c, _)| cost < c) {
+                best[i] = Some((cost, j));
+            }
+        }
+    }
+    let mut bounds = Vec::new();
+    let mut i = n;
+    while i > 0 {
+        let Some((_, j)) = best[i] else {
+            break;
+        };
+        bounds.push((j, i));
+        i = j;
+    }
+    bounds.reverse();
+    let mut pieces = pieces;
+    let mut lines = Vec::with_capacity(bounds.len());
+    for &(j, i) in bounds.iter().rev() {
+        let line: Vec<Piece> = pieces.split_off(j);
+        debug_assert_eq!(line.len(), i - j);
+        lines.push(
+            line.into_iter()
+                .skip_while(Piece::is_space)
+                .collect::<Vec<_>>(),
+        );
+    }
+    lines.reverse();
+    lines
 }
 
 /// Width of a line without its trailing spaces, in em.
@@ -308,8 +476,12 @@ mod tests {
     use crate::fonts;
 
     fn texts(spans: &[Span], width_em: f32) -> Vec<String> {
+        texts_as(spans, width_em, Breaking::Text)
+    }
+
+    fn texts_as(spans: &[Span], width_em: f32, breaking: Breaking) -> Vec<String> {
         let face = fonts::face("NotoSerifCJKsc-Regular.otf").expect("face");
-        set(spans, face, 10.0, width_em * 10.0, 0.0, true)
+        set(spans, face, 10.0, width_em * 10.0, 0.0, true, breaking)
             .lines
             .into_iter()
             .map(|(items, _)| {
@@ -362,10 +534,45 @@ mod tests {
             Span::Check { checked: false },
             Span::Text(" 微博".into()),
         ];
-        let set = set(&spans, face, 10.0, 40.0, 0.0, true);
+        let set = set(&spans, face, 10.0, 40.0, 0.0, true, Breaking::Text);
         assert_eq!(set.lines.len(), 2);
         for (items, _) in &set.lines {
             assert!(matches!(items[0].kind, ItemKind::Check { .. }));
         }
+    }
+
+    #[test]
+    fn a_last_line_never_holds_one_character_alone() {
+        // 9 characters in lines of 4: greedy leaves 「九。」 alone.
+        let lines = texts(&[Span::Text("一二三四五六七八九。".into())], 4.0);
+        assert_eq!(lines.concat(), "一二三四五六七八九。");
+        let last = lines.last().expect("lines");
+        assert!(
+            last.chars().filter(|c| !NO_START.contains(*c)).count() > 1,
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn values_break_where_a_word_ends() {
+        let value = |text: &str, em: f32| texts_as(&[Span::Text(text.into())], em, Breaking::Value);
+        assert_eq!(value("2023级电子商务10班", 7.0), ["2023级", "电子商务10班"]);
+        assert_eq!(value("2023级电子商务10班", 12.0), ["2023级电子商务10班"]);
+        let id = value("bilibili_uid_3493118204511234_official_channel", 14.0);
+        assert_eq!(
+            id.concat(),
+            "bilibili_uid_3493118204511234_official_channel"
+        );
+        for line in &id[..id.len() - 1] {
+            assert!(line.ends_with('_'), "{id:?}");
+        }
+        let mail = value("zhang.sanfeng.long.name@mail.example.edu.cn", 12.0);
+        assert_eq!(mail.concat(), "zhang.sanfeng.long.name@mail.example.edu.cn");
+        assert!(
+            mail.iter()
+                .take(mail.len() - 1)
+                .all(|l| l.ends_with(['.', '@'])),
+            "{mail:?}"
+        );
     }
 }

@@ -23,7 +23,10 @@ use crate::layout::Layout;
 /// 2. DOCX with embedded fonts: the font key is a UUID from the subset's
 ///    SHA-256, and the subset's name table is rewritten through allsorts
 ///    (PDF and plain DOCX unchanged).
-pub const OUTPUT_REVISION: u32 = 2;
+/// 3. Real values on a faithful form (issue 8): values wrap in their cells
+///    by words, rows grow, per-row cell widths as in the original, room to
+///    sign and date, no character alone on a paragraph's last line.
+pub const OUTPUT_REVISION: u32 = 3;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -175,6 +175,18 @@ fn meta(spec: &FormSpec, record: &Record, stamp: &Stamp) -> Meta {
     }
 }
 
+/// What a paragraph is set into: its face and style, the room it has, the
+/// most lines it may take, and how its lines are chosen.
+#[derive(Clone, Copy)]
+struct Measure<'a> {
+    face: &'a Face,
+    style: &'a StyleSpec,
+    width: f32,
+    indent: f32,
+    max_lines: Option<usize>,
+    breaking: Breaking,
+}
+
 struct Builder<'a> {
     spec: &'static FormSpec,
     record: &'a Record,
@@ -436,12 +448,22 @@ impl Builder<'_> {
             Some("value") => Breaking::Value,
             _ => Breaking::Text,
         };
-        let (size, set) = match self.fit(&para.spans, face, style, width, indent, p.lines, breaking)
-        {
+        let measure = Measure {
+            face,
+            style,
+            width,
+            indent,
+            max_lines: p.lines,
+            breaking,
+        };
+        let (size, set) = match self.fit(&para.spans, &measure) {
             Ok(fit) => fit,
             Err(()) => {
-                let max = p.lines.unwrap_or(1);
-                self.too_long(markup, face, style, width, indent, max, breaking);
+                let measure = Measure {
+                    max_lines: Some(p.lines.unwrap_or(1)),
+                    ..measure
+                };
+                self.too_long(markup, &measure);
                 let set = text::set(&para.spans, face, style.size, width, indent, true, breaking);
                 (style.size, set)
             }
@@ -457,16 +479,15 @@ impl Builder<'_> {
     /// points, at which the spans keep within `max_lines` — first without
     /// breaking inside a word or number (a phone number shrinks rather than
     /// splits), then breaking anywhere the Chinese rules allow.
-    fn fit(
-        &self,
-        spans: &[Span],
-        face: &Face,
-        style: &StyleSpec,
-        width: f32,
-        indent: f32,
-        max_lines: Option<usize>,
-        breaking: Breaking,
-    ) -> Result<(f32, SetLines), ()> {
+    fn fit(&self, spans: &[Span], m: &Measure<'_>) -> Result<(f32, SetLines), ()> {
+        let Measure {
+            face,
+            style,
+            width,
+            indent,
+            max_lines,
+            breaking,
+        } = *m;
         let Some(max) = max_lines else {
             let set = text::set(spans, face, style.size, width, indent, true, breaking);
             return Ok((style.size, set));
@@ -492,16 +513,7 @@ impl Builder<'_> {
 
     /// Reports the value that makes a paragraph too long, with how many
     /// characters of it would fit.
-    fn too_long(
-        &mut self,
-        markup: &[Inline],
-        face: &Face,
-        style: &StyleSpec,
-        width: f32,
-        indent: f32,
-        max_lines: usize,
-        breaking: Breaking,
-    ) {
+    fn too_long(&mut self, markup: &[Inline], m: &Measure<'_>) {
         // The longest value in the paragraph is the one to shorten.
         let Some(field) = markup
             .iter()
@@ -515,16 +527,7 @@ impl Builder<'_> {
         let fits_with = |n: usize| {
             let truncated: String = chars[..n].iter().collect();
             let spans = self.spans_with(markup, field, &truncated);
-            self.fit(
-                &spans,
-                face,
-                style,
-                width,
-                indent,
-                Some(max_lines),
-                breaking,
-            )
-            .is_ok()
+            self.fit(&spans, m).is_ok()
         };
         let (mut lo, mut hi) = (0, chars.len());
         while lo < hi {

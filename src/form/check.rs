@@ -145,63 +145,15 @@ impl FormSpec {
         self.check_grid()
     }
 
-    /// Every row's cells, with the slots covered by cells from rows above,
-    /// fill the grid's columns exactly.
+    /// The table's grid resolves: every row fills the table's width.
     fn check_grid(&self) -> Result<(), FormError> {
-        let src = self.source.as_str();
-        let columns = self.table.columns.len();
-        if columns == 0 {
-            return Err(FormError::at(
-                src,
-                "[table]",
-                "表格没有列（[table] columns）".into(),
-            ));
+        match self.table.grid() {
+            Ok(_) => Ok(()),
+            Err((r, message)) => Err(FormError {
+                line: row_line(&self.source, r),
+                message,
+            }),
         }
-        let rows = self.table.rows.len();
-        let mut taken = vec![vec![false; columns]; rows];
-        for (r, row) in self.table.rows.iter().enumerate() {
-            let mut col = 0;
-            for cell in &row.cells {
-                while taken.get(r).and_then(|t| t.get(col)) == Some(&true) {
-                    col += 1;
-                }
-                let (span, down) = (cell.span.max(1), cell.rows.max(1));
-                let row_at = |message: String| FormError {
-                    line: row_line(src, r),
-                    message,
-                };
-                if col + span > columns {
-                    return Err(row_at(format!(
-                        "表格第 {} 行的格子超出了表格：共 {columns} 列，这一行的格子占到第 {} 列",
-                        r + 1,
-                        col + span
-                    )));
-                }
-                if r + down > rows {
-                    return Err(row_at(format!(
-                        "表格第 {} 行有一格向下跨 {down} 行（rows = {down}），超出了表格的 {rows} 行",
-                        r + 1
-                    )));
-                }
-                for line in taken.iter_mut().skip(r).take(down) {
-                    for slot in line.iter_mut().skip(col).take(span) {
-                        *slot = true;
-                    }
-                }
-                col += span;
-            }
-            let filled = taken.get(r).map_or(0, |t| t.iter().filter(|s| **s).count());
-            if filled != columns {
-                return Err(FormError {
-                    line: row_line(src, r),
-                    message: format!(
-                        "表格第 {} 行的格子共占 {filled} 列，应为 {columns} 列（span 之和加上上方跨行的格子）",
-                        r + 1
-                    ),
-                });
-            }
-        }
-        Ok(())
     }
 }
 

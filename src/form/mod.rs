@@ -7,10 +7,12 @@
 
 mod check;
 mod forms;
+mod grid;
 mod markup;
 
 pub use check::FormError;
 pub use forms::{Forms, current, export, stored, use_forms};
+pub use grid::{Grid, Placed};
 pub use markup::{Inline, parse_markup};
 
 use std::collections::BTreeMap;
@@ -179,8 +181,9 @@ impl ParaSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableSpec {
-    /// Column widths (mm), scaled to the text block.
-    pub columns: Vec<f32>,
+    /// Column widths (mm), scaled to the text block, for a table whose cells
+    /// `span` columns; without them, each cell gives its width `w`.
+    pub columns: Option<Vec<f32>>,
     /// Cell padding left/right and top/bottom (mm).
     pub padding: [f32; 2],
     /// Border width (pt).
@@ -193,6 +196,10 @@ pub struct TableSpec {
 pub struct RowSpec {
     /// Minimum height (mm).
     pub height: f32,
+    /// A row with room to spare (an 意见 row): it takes the page's spare
+    /// room and is the first to give it back, never below its content.
+    #[serde(default)]
+    pub flex: bool,
     pub cells: Vec<CellSpec>,
 }
 
@@ -205,6 +212,8 @@ pub struct RowSpec {
 pub struct CellSpec {
     pub text: Option<String>,
     pub paras: Option<Vec<ParaSpec>>,
+    /// Width (mm), for a table given row by row.
+    pub w: Option<f32>,
     #[serde(default = "one")]
     pub span: usize,
     #[serde(default = "one")]

@@ -5,7 +5,7 @@ use super::{
     Block, Cell, Font, Item, Layout, Line, Meta, Page, Para, Placement, Slot, Span, Table, mm,
 };
 use crate::fonts::Face;
-use crate::form::{Align, FormSpec, Inline, ParaSpec, StyleSpec, VAlign};
+use crate::form::{Align, FormSpec, Grid, Inline, ParaSpec, Placed, StyleSpec, VAlign};
 use crate::record::{Record, Stamp};
 
 /// What a layout may vary besides the record.
@@ -287,36 +287,36 @@ impl Builder<'_> {
 
     fn table(&mut self, x0: f32, y0: f32, width: f32) -> Table {
         let spec = &self.spec.table;
-        let total: f32 = spec.columns.iter().sum();
-        let columns: Vec<f32> = spec.columns.iter().map(|c| c / total * width).collect();
+        // The form was checked when it loaded: its grid resolves.
+        let grid = spec.grid().unwrap_or_else(|_| Grid {
+            columns: vec![1.0],
+            cells: Vec::new(),
+        });
+        let total: f32 = grid.columns.iter().sum();
+        let columns: Vec<f32> = grid.columns.iter().map(|c| c / total * width).collect();
         let ncols = columns.len();
         let nrows = spec.rows.len();
         let padding = spec.padding.map(mm);
         let mut slots: Vec<Option<Slot>> = vec![None; nrows * ncols];
-
-        // Resolve the grid: each cell takes the next free slot of its row.
-        let mut placed = Vec::new();
-        for (r, row) in spec.rows.iter().enumerate() {
-            let mut c = 0;
-            for cell in &row.cells {
-                while c < ncols && slots[r * ncols + c].is_some() {
-                    c += 1;
-                }
-                let colspan = cell.span.clamp(1, ncols - c.min(ncols - 1));
-                let rowspan = cell.rows.clamp(1, nrows - r);
-                if c >= ncols {
-                    break;
-                }
-                for rr in r..r + rowspan {
-                    for cc in c..(c + colspan).min(ncols) {
-                        slots[rr * ncols + cc] = Some(Slot::Merged {
+        let mut placed = Vec::with_capacity(grid.cells.len());
+        for Placed {
+            row: r,
+            col: c,
+            colspan,
+            rowspan,
+            cell,
+        } in grid.cells
+        {
+            for rr in r..r + rowspan {
+                for cc in c..(c + colspan).min(ncols) {
+                    if let Some(slot) = slots.get_mut(rr * ncols + cc) {
+                        *slot = Some(Slot::Merged {
                             parent: r * ncols + c,
                         });
                     }
                 }
-                placed.push((r, c, colspan, rowspan, cell));
-                c += colspan;
             }
+            placed.push((r, c, colspan, rowspan, cell));
         }
 
         // Set each cell's content to its width; measure heights.

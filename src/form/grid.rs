@@ -111,10 +111,7 @@ impl TableSpec {
             for cell in &row.cells {
                 skip(&mut x, &reaching);
                 let Some(w) = cell.w.filter(|w| *w > 0.0) else {
-                    return Err((
-                        r,
-                        format!("表格第 {} 行有一格没有写宽度 w（毫米）", r + 1),
-                    ));
+                    return Err((r, format!("表格第 {} 行有一格没有写宽度 w（毫米）", r + 1)));
                 };
                 let to = x + um(w);
                 if cell.rows > 1 {

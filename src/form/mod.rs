@@ -90,7 +90,7 @@ pub struct FontSpec {
     pub bold: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StyleSpec {
     pub font: String,

@@ -67,11 +67,28 @@ pub fn build_with(
         spec,
         record,
         stamp,
+        shrink: 0.0,
         violations: Vec::new(),
     };
     // Copies differ only in their mark: the first page decides what fits.
-    let first = b.page(spec.copy_mark(1, copies));
+    // Rows grow to fit their values; only if the page then overflows do the
+    // values shrink, half a point at a time, down to their style's floor.
+    let value = spec.style("value");
+    let most = value.size - value.min_size.unwrap_or(value.size);
+    let first = loop {
+        b.violations.clear();
+        let page = b.page(spec.copy_mark(1, copies));
+        let over = b
+            .violations
+            .iter()
+            .any(|v| matches!(v, Overflow::Page { .. }));
+        if !over || b.shrink + 0.5 > most + 1e-3 {
+            break page;
+        }
+        b.shrink += 0.5;
+    };
     if !b.violations.is_empty() {
+        b.violations.dedup();
         return Err(b.violations);
     }
     let mut pages = vec![first];
@@ -121,6 +138,7 @@ pub fn restamp(
         spec,
         record,
         stamp,
+        shrink: 0.0,
         violations: Vec::new(),
     };
     let mut pages = Vec::with_capacity(layout.pages.len());
@@ -191,6 +209,8 @@ struct Builder<'a> {
     spec: &'static FormSpec,
     record: &'a Record,
     stamp: &'a Stamp,
+    /// How many points values are set smaller than their style, to fit the page.
+    shrink: f32,
     violations: Vec<Overflow>,
 }
 
@@ -243,7 +263,17 @@ impl Builder<'_> {
         }
         let (header, mut y) = self.header(left, text_width);
         blocks.extend(header.into_iter().map(Block::Para));
-        let table = self.table(left, y, text_width);
+        // The table may take what the footer leaves of the page.
+        let footer: f32 = spec
+            .footer
+            .iter()
+            .map(|p| {
+                let para = self.para(p, left, 0.0, text_width, Align::Left);
+                para.space_before + para.height + para.space_after
+            })
+            .sum();
+        let room = height - margins[2] - footer - y;
+        let table = self.table(left, y, text_width, room);
         y += table.rows.iter().sum::<f32>();
         blocks.push(Block::Table(table));
         for p in &spec.footer {
@@ -285,7 +315,9 @@ impl Builder<'_> {
         fields.into_iter().map(|(_, f)| f).collect()
     }
 
-    fn table(&mut self, x0: f32, y0: f32, width: f32) -> Table {
+    /// The table at (`x0`, `y0`), `width` wide; rows marked `flex` share
+    /// what is left of `room` once every row fits its content.
+    fn table(&mut self, x0: f32, y0: f32, width: f32, room: f32) -> Table {
         let spec = &self.spec.table;
         // The form was checked when it loaded: its grid resolves.
         let grid = spec.grid().unwrap_or_else(|_| Grid {
@@ -356,6 +388,18 @@ impl Builder<'_> {
                 rows[*r + *rowspan - 1] += *content - have;
             }
         }
+        // The rows with room to spare (意见, where a seal goes) fill the page,
+        // as they do on the original; short of room, they have none to give.
+        let flex: Vec<usize> = (0..nrows).filter(|&r| spec.rows[r].flex).collect();
+        // Word and WPS may set a line a little taller than we do: a few
+        // millimetres stay free, so that each copy stays one page there too.
+        let spare = room - mm(3.0) - rows.iter().sum::<f32>();
+        if spare > 0.0 && !flex.is_empty() {
+            let each = spare / flex.len() as f32;
+            for &r in &flex {
+                rows[r] += each;
+            }
+        }
 
         let mut table = Table {
             x: x0,
@@ -402,7 +446,19 @@ impl Builder<'_> {
     /// Sets one paragraph at (x, y), `width` wide, shrinking it to keep within
     /// its `lines` if it has a limit.
     fn para(&mut self, p: &ParaSpec, x: f32, y: f32, width: f32, default_align: Align) -> Para {
-        let style = self.spec.style(p.style.as_deref().unwrap_or("body"));
+        let named = self.spec.style(p.style.as_deref().unwrap_or("body"));
+        // Values give up size when the page needs it (see `build_with`).
+        let shrunk;
+        let style = match p.style.as_deref() {
+            Some("value") if self.shrink > 0.0 => {
+                shrunk = StyleSpec {
+                    size: named.size - self.shrink,
+                    ..named.clone()
+                };
+                &shrunk
+            }
+            _ => named,
+        };
         let face = self.spec.face(style);
         let font_spec = &self.spec.fonts[&style.font];
         let font = Font {

@@ -647,7 +647,11 @@ pub fn overflow_violation(form: FormKind, overflow: &Overflow) -> Violation {
             path: String::new(),
             label: String::new(),
             message: format!(
-                "内容太多，本表一页放不下（超出约 {over_mm:.0} 毫米）；请精简这些较长的项：{}",
+                "内容太多，本表一页放不下（超出{}）；请精简这些较长的项：{}",
+                match over_mm {
+                    m if *m < 1.0 => "不到 1 毫米".to_owned(),
+                    m => format!("约 {m:.0} 毫米"),
+                },
                 crowded
                     .iter()
                     .map(|f| format!("{f}（{}）", spec.label(f)))

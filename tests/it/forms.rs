@@ -128,7 +128,7 @@ fn a_mistake_in_a_form_file_is_named_with_its_line_and_nothing_is_written() {
     std::fs::write(&file, &broken).expect("edit");
     let group = office.path("表格/group.toml");
     let group_text = std::fs::read_to_string(&group).expect("exported");
-    std::fs::write(&group, group_text.replacen("span = 7", "span = 9", 1)).expect("edit");
+    std::fs::write(&group, group_text.replacen("w = 15.0", "w = 25.0", 1)).expect("edit");
 
     let account = root().join("examples/account.toml");
     let run = office.run(&[
@@ -160,7 +160,11 @@ fn a_mistake_in_a_form_file_is_named_with_its_line_and_nothing_is_written() {
         run.stderr
     );
     assert!(run.stderr.contains("group.toml"), "{}", run.stderr);
-    assert!(run.stderr.contains("表格第 1 行的格子"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("表格第 2 行的格子共宽 180.0 毫米"),
+        "{}",
+        run.stderr
+    );
     assert!(!std::path::Path::new(&office.path("out")).exists());
     assert!(!std::path::Path::new(&office.path("beian.db")).exists());
 }

@@ -33,7 +33,7 @@ fn grid_resolves_merged_cells_like_the_original() {
     let (_, layout) = prepare_text(&Source::Stdin, &text, None, LayoutOptions { copies: 1 })
         .unwrap_or_else(|e| panic!("{e}"));
     let table = layout.pages[0].table().expect("table");
-    assert_eq!(table.columns.len(), 8);
+    let ncols = table.columns.len();
     assert_eq!(table.rows.len(), 10);
     // 第一责任人 spans two rows; the slot below it is merged into it.
     let Some(beian::layout::Slot::Cell(c)) = table.slot(2, 0) else {
@@ -42,34 +42,72 @@ fn grid_resolves_merged_cells_like_the_original() {
     assert_eq!((c.rowspan, c.colspan), (2, 1));
     assert_eq!(
         table.slot(3, 0),
-        Some(&beian::layout::Slot::Merged { parent: 2 * 8 })
+        Some(&beian::layout::Slot::Merged { parent: 2 * ncols })
     );
-    // Every 意见 cell keeps at least 45 mm clear for a seal.
-    let seals: Vec<f32> = table
-        .cells()
-        .flat_map(|(_, c)| c.paras.iter())
-        .filter(|p| p.seal)
-        .map(|p| p.height / beian::layout::PT_PER_MM)
-        .collect();
-    assert_eq!(seals.len(), 2);
-    assert!(seals.iter().all(|h| *h >= 45.0 - 1e-3), "{seals:?}");
-    // Nothing leaves its cell or the page.
-    let page = &layout.pages[0];
-    for (area, cell) in table.cells() {
-        for p in &cell.paras {
-            for line in &p.lines {
-                for item in &line.items {
-                    assert!(
-                        item.x >= area.x && item.x + item.width <= area.x + area.width + 0.01,
-                        "{:?}",
-                        item
-                    );
+    // Rows have their own cell edges: the grid is their union, wider than
+    // any one row's eight cells.
+    assert!(ncols > 8, "{ncols} columns");
+}
+
+/// Every record, typical and longest: each placed line inside its cell,
+/// each cell inside the page, each seal area at least 45 mm, one page a copy.
+#[test]
+fn every_value_stays_inside_its_cell_and_every_cell_on_its_page() {
+    for path in fixtures("good") {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let (_, layout) = prepare_text(
+            &Source::File(path.clone()),
+            &text,
+            None,
+            LayoutOptions { copies: 2 },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let name = path.display();
+        assert_eq!(layout.pages.len(), 2, "{name}");
+        for page in &layout.pages {
+            let bottom = page.height - page.margins[2] + 0.01;
+            for p in page.paras() {
+                for line in &p.lines {
+                    for item in &line.items {
+                        assert!(item.x >= page.margins[3] - 0.01, "{name}: {item:?}");
+                        assert!(
+                            item.x + item.width <= page.width - page.margins[1] + 0.01,
+                            "{name}: {item:?}"
+                        );
+                    }
+                    assert!(line.baseline < bottom, "{name}: {:?}", p.plain_text());
                 }
-                assert!(line.baseline > area.y && line.baseline < area.y + area.height);
             }
+            let table = page.table().expect("table");
+            assert!(table.y + table.rows.iter().sum::<f32>() <= bottom, "{name}");
+            let mut seals = 0;
+            for (area, cell) in table.cells() {
+                for p in &cell.paras {
+                    if p.seal {
+                        seals += 1;
+                        assert!(p.height / beian::layout::PT_PER_MM >= 45.0 - 1e-3, "{name}");
+                        assert!(p.y + p.height <= area.y + area.height + 0.01, "{name}");
+                    }
+                    for line in &p.lines {
+                        for item in &line.items {
+                            assert!(
+                                item.x >= area.x - 0.01
+                                    && item.x + item.width <= area.x + area.width + 0.01,
+                                "{name}: {:?} leaves its cell {area:?}",
+                                item
+                            );
+                        }
+                        assert!(
+                            line.baseline > area.y && line.baseline < area.y + area.height,
+                            "{name}: {:?} leaves its cell",
+                            p.plain_text()
+                        );
+                    }
+                }
+            }
+            assert_eq!(seals, 2, "{name}");
         }
     }
-    assert!(table.y + table.rows.iter().sum::<f32>() < page.height - page.margins[2]);
 }
 
 /// A filing lays its record out once and stamps it: the stamped layout is
@@ -104,5 +142,26 @@ fn a_stamped_layout_is_the_layout_with_the_stamp() {
             let stamped = restamp(spec, &unstamped, &record, &stamp);
             assert!(direct == stamped, "{}: {serial}", path.display());
         }
+    }
+}
+
+/// Prints the layout outline of the record in `BEIAN_OUTLINE` (a path), to
+/// look at a layout without drawing it:
+/// `BEIAN_OUTLINE=rec.toml cargo test --test it print_outline -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn print_outline() {
+    let Some(path) = std::env::var_os("BEIAN_OUTLINE") else {
+        return;
+    };
+    let text = std::fs::read_to_string(&path).expect("read");
+    match prepare_text(
+        &Source::File(path.into()),
+        &text,
+        None,
+        LayoutOptions { copies: 1 },
+    ) {
+        Ok((_, layout)) => println!("{}", layout.outline()),
+        Err(e) => println!("{e}"),
     }
 }

@@ -672,10 +672,30 @@ mod tests {
 
     #[test]
     fn a_paragraph_with_a_fill_has_a_right_tab_at_its_edge() {
-        let xml = document(false);
-        let tabs = xml.matches("<w:tab w:val=\"right\" w:pos=").count();
-        // 新媒体负责人签名, 单位负责人签字, 签名（公章）: per copy.
-        assert_eq!(tabs, 6);
-        assert_eq!(xml.matches("<w:tab/>").count(), 6);
+        // A form whose 签名 line pushes its date to the right with {→}.
+        let built_in = &crate::form::FormSpec::get(crate::record::FormKind::Account).source;
+        let edited = built_in.replacen(
+            "text = \"新媒体负责人签名：\"",
+            "text = \"新媒体负责人签名：{→}年    月    日\"",
+            1,
+        );
+        assert_ne!(&edited, built_in);
+        let spec: &'static crate::form::FormSpec = Box::leak(Box::new(
+            crate::form::FormSpec::parse(&edited).expect("parses"),
+        ));
+        let text = include_str!("../../../examples/account.toml");
+        let node = crate::record::Node::parse(text, crate::record::Syntax::Toml).expect("toml");
+        let record = crate::record::validate::check(&node).record.expect("valid");
+        let layout = crate::layout::build_with(
+            spec,
+            &record,
+            &crate::record::Stamp::default(),
+            crate::layout::LayoutOptions { copies: 2 },
+        )
+        .expect("lays out");
+        let xml = Body::new(None).document(&layout);
+        // One per copy.
+        assert_eq!(xml.matches("<w:tab w:val=\"right\" w:pos=").count(), 2);
+        assert_eq!(xml.matches("<w:tab/>").count(), 2);
     }
 }

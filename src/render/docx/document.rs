@@ -640,7 +640,6 @@ fn checkbox(x: &mut Xml, style: &RunStyle, id: u32, checked: bool) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::document;
     use super::*;
 
     #[test]

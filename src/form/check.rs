@@ -142,7 +142,69 @@ impl FormSpec {
                 }
             }
         }
+        self.check_choices()?;
         self.check_grid()
+    }
+
+    /// Every field's choices: a written form means one choice only, names
+    /// and spellings belong to the 其他 choice, a spelling names a name.
+    fn check_choices(&self) -> Result<(), FormError> {
+        let src = self.source.as_str();
+        let at = |needle: &str, message: String| Err(FormError::at(src, needle, message));
+        for (field, choices) in &self.choices {
+            if !FIELDS.contains(&field.as_str()) {
+                return at(
+                    &format!("\"{field}\""),
+                    format!("[choices] 中的「{field}」不是记录中的项"),
+                );
+            }
+            if choices.iter().filter(|c| c.other).count() > 1 {
+                return at(
+                    "other = true",
+                    format!("{field} 有不止一个 other = true 的可选项；只能有一个「其他」"),
+                );
+            }
+            // Every way to write a choice, folded, with the choice it means.
+            let mut seen: Vec<(String, &str, &str)> = Vec::new();
+            for c in choices {
+                if !c.other && (!c.names.is_empty() || !c.spellings.is_empty()) {
+                    return at(
+                        &format!("\"{}\"", c.value),
+                        format!(
+                            "{field} 的可选项「{}」不是「其他」（没有 other = true），不能有 names 或 spellings",
+                            c.value
+                        ),
+                    );
+                }
+                for (spelling, name) in &c.spellings {
+                    if !c.names.contains(name) {
+                        return at(
+                            &format!("\"{spelling}\""),
+                            format!(
+                                "{field} 的 spellings 把「{spelling}」指向「{name}」，但 names 中没有「{name}」；请把「{name}」加进 names"
+                            ),
+                        );
+                    }
+                }
+                let written = std::iter::once(&c.value)
+                    .chain(&c.aliases)
+                    .chain(&c.names)
+                    .chain(c.spellings.keys());
+                for w in written {
+                    let key = super::fold(w);
+                    if let Some((_, first, choice)) = seen.iter().find(|(k, _, _)| *k == key) {
+                        return at(
+                            &format!("\"{w}\""),
+                            format!(
+                                "{field} 的可选项中「{w}」写了不止一次（已作为「{first}」属于「{choice}」）；同一种写法只能指向一个选项"
+                            ),
+                        );
+                    }
+                    seen.push((key, w, &c.value));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The table's grid resolves: every row fills the table's width.

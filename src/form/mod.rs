@@ -58,6 +58,11 @@ pub struct FormSpec {
 /// One choice of a field (新媒体类型, 群类型): the value printed beside its
 /// checkbox, what else people write for it, and whether choosing it asks for
 /// a name on the 其他___ line (`<field>_other`).
+///
+/// The 其他 choice may also know names that mean itself with that name on
+/// the line (`names`: 抖音 is 其他 + 抖音), and other spellings of those
+/// names (`spellings`: B站 is 其他 + 哔哩哔哩). Everything is matched
+/// ignoring case, spaces and full-width forms ([`fold`]).
 #[derive(Debug, Deserialize, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceSpec {
@@ -66,6 +71,49 @@ pub struct ChoiceSpec {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub other: bool,
+    /// Only with `other`: names printed on the 其他___ line as written here.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Only with `other`: another spelling → the name in `names` it means.
+    #[serde(default)]
+    pub spellings: BTreeMap<String, String>,
+}
+
+impl ChoiceSpec {
+    /// Whether `written` is this choice itself (its value or an alias).
+    pub fn is(&self, written: &str) -> bool {
+        let key = fold(written);
+        fold(&self.value) == key || self.aliases.iter().any(|a| fold(a) == key)
+    }
+
+    /// The name this choice prints on its 其他___ line for `written`, if
+    /// `written` is one of its names or spellings.
+    pub fn other_name(&self, written: &str) -> Option<String> {
+        let key = fold(written);
+        self.names
+            .iter()
+            .find(|n| fold(n) == key)
+            .or_else(|| {
+                self.spellings
+                    .iter()
+                    .find(|(s, _)| fold(s) == key)
+                    .map(|(_, n)| n)
+            })
+            .cloned()
+    }
+}
+
+/// A written choice as matched: full-width letters, digits and signs as
+/// ASCII (「QQ／QQ空间」 is QQ/QQ空间), ASCII lower-case, no spaces.
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match u32::from(c) {
+            0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0),
+            _ if c.is_whitespace() => None,
+            _ => Some(c),
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -318,6 +366,26 @@ impl FormSpec {
         self.choices.get(path).map_or(&[], Vec::as_slice)
     }
 
+    /// What a value written for a choice field means: the choice, and for a
+    /// name the 其他 choice knows, the name printed on its line.
+    pub fn resolve_choice(
+        &self,
+        path: &str,
+        written: &str,
+    ) -> Option<(&ChoiceSpec, Option<String>)> {
+        let choices = self.choices(path);
+        choices
+            .iter()
+            .find(|c| c.is(written))
+            .map(|c| (c, None))
+            .or_else(|| {
+                choices
+                    .iter()
+                    .filter(|c| c.other)
+                    .find_map(|c| c.other_name(written).map(|n| (c, Some(n))))
+            })
+    }
+
     /// How messages name a record field on this form.
     pub fn label(&self, path: &str) -> &str {
         self.labels.get(path).map_or("", String::as_str)
@@ -455,17 +523,80 @@ mod tests {
         let err = FormSpec::parse(&edited).expect_err("抖音 is no choice");
         assert!(err.message.contains("抖音"), "{err}");
         assert!(err.line.is_some(), "{err}");
-        // A new alias is one edit of the form file.
-        let aliased = ACCOUNT.replace(
-            "aliases = [\"weibo\"]",
-            "aliases = [\"weibo\", \"新浪微博\"]",
-        );
+        // A new alias, or a new name for 其他, is one edit of the form file.
+        let aliased = ACCOUNT
+            .replace(
+                "aliases = [\"weibo\", ",
+                "aliases = [\"weibo\", \"微博账号\", ",
+            )
+            .replace("names = [\"抖音\", ", "names = [\"抖音\", \"西瓜视频\", ");
         let spec = FormSpec::parse(&aliased).expect("parses");
-        assert!(
-            spec.choices("account.platform")
-                .iter()
-                .any(|c| c.aliases.contains(&"新浪微博".to_owned()))
+        let resolved = |w: &str| {
+            spec.resolve_choice("account.platform", w)
+                .map(|(c, name)| (c.value.clone(), name))
+        };
+        assert_eq!(resolved("微博账号"), Some(("微博".into(), None)));
+        assert_eq!(
+            resolved("西瓜视频"),
+            Some(("其他".into(), Some("西瓜视频".into())))
         );
+    }
+
+    #[test]
+    fn choices_resolve_names_spellings_and_full_width() {
+        let spec = FormSpec::get(FormKind::Account);
+        let resolved = |w: &str| {
+            spec.resolve_choice("account.platform", w)
+                .map(|(c, name)| (c.value.clone(), name))
+        };
+        assert_eq!(resolved("ＱＱ／ＱＱ空间"), Some(("QQ/QQ空间".into(), None)));
+        assert_eq!(resolved("订阅号"), Some(("微信".into(), None)));
+        assert_eq!(
+            resolved("b站"),
+            Some(("其他".into(), Some("哔哩哔哩".into())))
+        );
+        assert_eq!(resolved("抖音"), Some(("其他".into(), Some("抖音".into()))));
+        assert_eq!(resolved("微信群"), None);
+        let group = FormSpec::get(FormKind::Group);
+        let (c, name) = group
+            .resolve_choice("group.type", "微信群")
+            .expect("微信群");
+        assert_eq!(
+            (c.value.as_str(), name.as_deref()),
+            ("其他", Some("微信群"))
+        );
+    }
+
+    #[test]
+    fn mistakes_in_the_choices_are_found_with_their_line() {
+        for (from, to, expected) in [
+            (
+                "\"B站\" = \"哔哩哔哩\"",
+                "\"B站\" = \"哔哩\"",
+                "names 中没有「哔哩」",
+            ),
+            (
+                "aliases = [\"toutiao\", ",
+                "aliases = [\"toutiao\", \"QQ空间\", ",
+                "「QQ空间」写了不止一次",
+            ),
+            (
+                "aliases = [\"toutiao\", ",
+                "aliases = [\"toutiao\", \"Ｂ 站\", ",
+                "「B站」写了不止一次",
+            ),
+            (
+                "aliases = [\"app\", \"客户端\", \"移动客户端\"]",
+                "aliases = [\"app\"]\nnames = [\"小程序\"]",
+                "不是「其他」",
+            ),
+        ] {
+            let edited = ACCOUNT.replace(from, to);
+            assert_ne!(edited, ACCOUNT, "{from}");
+            let err = FormSpec::parse(&edited).expect_err(from);
+            assert!(err.message.contains(expected), "{err}");
+            assert!(err.line.is_some(), "{err}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 pub mod parse;
 pub mod validate;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 pub use parse::{Node, Syntax, SyntaxError};
@@ -129,7 +129,7 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub opened: Option<NaiveDate>,
+    pub opened: Option<Opened>,
     pub interactive: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interactive_reviewed: Option<bool>,
@@ -147,7 +147,7 @@ pub struct Group {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub opened: Option<NaiveDate>,
+    pub opened: Option<Opened>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize)]
@@ -160,6 +160,57 @@ pub struct Person {
     pub email: String,
 }
 
+/// 开通时间: a day, or only the month when that is all a unit knows.
+/// Written out as `"2019-09-01"` or `"2019-09"`, printed as 2019年9月1日 or
+/// 2019年9月.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opened {
+    Day(NaiveDate),
+    Month { year: i32, month: u32 },
+}
+
+impl Opened {
+    /// A month, if it is one.
+    pub fn month(year: i32, month: u32) -> Option<Opened> {
+        NaiveDate::from_ymd_opt(year, month, 1).map(|_| Opened::Month { year, month })
+    }
+
+    /// The first day it may mean.
+    pub fn first_day(self) -> NaiveDate {
+        match self {
+            Opened::Day(d) => d,
+            Opened::Month { year, month } => {
+                NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN)
+            }
+        }
+    }
+
+    /// Whether it is after `day`: a month is after the month `day` is in.
+    pub fn is_after(self, day: NaiveDate) -> bool {
+        match self {
+            Opened::Day(d) => d > day,
+            Opened::Month { year, month } => (year, month) > (day.year(), day.month()),
+        }
+    }
+
+    /// As a Chinese form writes it.
+    pub fn chinese(self) -> String {
+        match self {
+            Opened::Day(d) => chinese_date(d),
+            Opened::Month { year, month } => format!("{year}年{month}月"),
+        }
+    }
+}
+
+impl Serialize for Opened {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Opened::Day(d) => s.collect_str(&d.format("%Y-%m-%d")),
+            Opened::Month { year, month } => s.collect_str(&format_args!("{year:04}-{month:02}")),
+        }
+    }
+}
+
 /// The value of a record field as printed on the form.
 fn yes_no(b: bool) -> String {
     if b { "是" } else { "否" }.to_owned()
@@ -167,7 +218,6 @@ fn yes_no(b: bool) -> String {
 
 /// `2019年9月1日`, as a Chinese form writes a date.
 pub fn chinese_date(d: NaiveDate) -> String {
-    use chrono::Datelike;
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
@@ -177,7 +227,7 @@ impl Record {
     /// fields by these paths.
     pub fn field(&self, path: &str) -> Option<String> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let date = |d: &Option<NaiveDate>| d.map(chinese_date).unwrap_or_default();
+        let date = |d: &Option<Opened>| d.map(Opened::chinese).unwrap_or_default();
         let bool_ = |b: &Option<bool>| b.map(yes_no).unwrap_or_default();
         let (head, rest) = path.split_once('.').unwrap_or((path, ""));
         Some(match (head, rest) {

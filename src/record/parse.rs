@@ -122,25 +122,53 @@ impl Node {
     }
 }
 
-/// The commonest TOML mistake: a text value without quotes (a phone number
-/// like 0553-5971011 even parses as a bad date). Says so, naming the key.
+/// The commonest TOML mistakes, on the line the parser stopped at: a text
+/// value without quotes (a phone number like 0553-5971011 even parses as a
+/// bad date), or in Chinese quotes (“…”, 「…」, ‘…’), or a date or a yes/no
+/// written as people write them (2019.9.1, 是) without quotes. Says so,
+/// naming the key and showing the line as it should be.
 fn unquoted_text(line: &str) -> Option<String> {
     let (key, value) = line.split_once('=')?;
     let (key, value) = (
         key.trim(),
         value.split('#').next().unwrap_or_default().trim(),
     );
-    let typed = [
-        "verified",
-        "opened",
-        "interactive",
-        "interactive_reviewed",
-        "filed_at",
-    ];
-    let quoted = value.starts_with(['"', '\'', '[', '{']);
     let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
-    (plain && !quoted && !value.is_empty() && !typed.contains(&key))
-        .then(|| format!("{key} 的值是文字，要用英文双引号括起来：{key} = \"{value}\""))
+    if !plain || value.is_empty() || value.starts_with(['"', '\'', '[', '{']) {
+        return None;
+    }
+    const CHINESE_QUOTES: &[char] = &['“', '”', '「', '」', '‘', '’', '『', '』', '＂', '＇'];
+    if value.starts_with(CHINESE_QUOTES) {
+        let inner = value.trim_matches(CHINESE_QUOTES);
+        return Some(format!(
+            "{key} 的值用了中文引号，要改用英文双引号：{key} = \"{inner}\""
+        ));
+    }
+    match key {
+        "opened" => {
+            // 2019-09-01 needs no quotes; a date TOML cannot read is text.
+            let iso = value.len() == 10
+                && value
+                    .char_indices()
+                    .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+            (!iso).then(|| {
+                format!(
+                    "{key} 的日期写成 2019-09-01 可以不加引号；其他写法要用英文双引号括起来：{key} = \"{value}\""
+                )
+            })
+        }
+        "verified" | "interactive" | "interactive_reviewed" => {
+            (!matches!(value, "true" | "false")).then(|| {
+                format!(
+                    "{key} 的值写 true 或 false；写「是」「否」等文字时要用英文双引号括起来：{key} = \"{value}\""
+                )
+            })
+        }
+        "filed_at" => None,
+        _ => Some(format!(
+            "{key} 的值是文字，要用英文双引号括起来：{key} = \"{value}\""
+        )),
+    }
 }
 
 /// A parser's message in Chinese, with the original kept for the curious.
@@ -252,4 +280,38 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str) -> String {
+        Node::parse(text, Syntax::Toml).expect_err(text).message
+    }
+
+    #[test]
+    fn hints_show_the_line_as_it_should_be() {
+        for (line, hint) in [
+            ("unit = “经济管理系”", "unit = \"经济管理系\""),
+            ("unit = 「经济管理系」", "unit = \"经济管理系\""),
+            ("unit = ‘经济管理系’", "unit = \"经济管理系\""),
+            ("unit = 经济管理系", "unit = \"经济管理系\""),
+            ("opened = 2019.9.1", "opened = \"2019.9.1\""),
+            ("opened = 2019/9/1", "opened = \"2019/9/1\""),
+            ("opened = 2019-9-1", "opened = \"2019-9-1\""),
+            ("opened = 2019年9月", "opened = \"2019年9月\""),
+            ("verified = 是", "verified = \"是\""),
+        ] {
+            let got = message(&format!("form = \"account\"\n{line}\n"));
+            assert!(got.contains(hint), "{line}: {got}");
+            assert!(
+                !got.contains("\"“") && !got.contains("\"「"),
+                "{line}: {got}"
+            );
+        }
+        // A well-formed date that does not exist is not a quoting problem.
+        let got = message("opened = 2025-02-30\n");
+        assert!(got.contains("日期无效"), "{got}");
+    }
 }

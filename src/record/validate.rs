@@ -9,9 +9,9 @@ use chrono::NaiveDate;
 
 use crate::error::Violation;
 use crate::fonts::Face;
-use crate::form::{ChoiceSpec, FormSpec, Forms};
+use crate::form::{FormSpec, Forms, fold};
 use crate::layout::Overflow;
-use crate::record::{Account, FormKind, Group, Node, Person, Record, Stamp};
+use crate::record::{Account, FormKind, Group, Node, Opened, Person, Record, Stamp};
 
 /// The outcome of checking a record: as much of it as could be read, and
 /// what is wrong. Layout runs on the partial record to find values that do
@@ -80,8 +80,14 @@ pub fn check_with(node: &Node, forms: &Forms) -> Checked {
         (None, Some(Node::Table(_))) => Some(FormKind::Group),
         _ => None,
     };
+    let kind = form.or(inferred).unwrap_or(FormKind::Account);
     let mut c = Checker {
-        spec: forms.get(form.or(inferred).unwrap_or(FormKind::Account)),
+        kind,
+        spec: forms.get(kind),
+        other_spec: forms.get(match kind {
+            FormKind::Account => FormKind::Group,
+            FormKind::Group => FormKind::Account,
+        }),
         stamp: Stamp::default(),
         violations: Vec::new(),
     };
@@ -94,7 +100,11 @@ pub fn check_with(node: &Node, forms: &Forms) -> Checked {
 }
 
 struct Checker {
+    /// The form the record is checked as, its spec, and the other form's
+    /// (a choice of the other form is a record for the other form).
+    kind: FormKind,
     spec: &'static FormSpec,
+    other_spec: &'static FormSpec,
     stamp: Stamp,
     violations: Vec<Violation>,
 }
@@ -237,17 +247,16 @@ impl Checker {
     fn account(&mut self, t: &[(String, Node)]) -> Account {
         let s = "account";
         self.unknown_keys(t, s, ACCOUNT_KEYS);
-        let platform = self.choice(t, s, "platform");
-        let platform_other = self.other_text(t, s, "platform_other", platform.as_ref(), "platform");
-        let platform = platform.map(|c| c.value);
+        let (platform, platform_other) = self.choice(t, s, "platform");
         let name = self.text(t, s, "name", true);
-        let id = self.text(t, s, "id", false);
+        // An id is what the platform shows: ASCII, even when typed full-width.
+        let id = self.text(t, s, "id", false).map(|i| normalize_digits(&i));
         let verified = self.boolean(t, s, "verified", false);
         let opened = self.date(t, s, "opened");
         let interactive = self.boolean(t, s, "interactive", true);
         let reviewed = self.boolean(t, s, "interactive_reviewed", false);
         let reviewed = match (interactive, reviewed) {
-            (Some(true), None) => {
+            (Some(true), None) if get(t, "interactive_reviewed").is_none() => {
                 self.report(
                     "account.interactive_reviewed",
                     "平台设有交互栏目（interactive = true）时必须填写：true（有管理员审核）或 false（没有）",
@@ -278,11 +287,11 @@ impl Checker {
     fn group(&mut self, t: &[(String, Node)]) -> Group {
         let s = "group";
         self.unknown_keys(t, s, GROUP_KEYS);
-        let kind = self.choice(t, s, "type");
-        let kind_other = self.other_text(t, s, "type_other", kind.as_ref(), "type");
-        let kind = kind.map(|c| c.value);
+        let (kind, kind_other) = self.choice(t, s, "type");
         let name = self.text(t, s, "name", true);
-        let mut number = self.text(t, s, "number", false);
+        let mut number = self
+            .text(t, s, "number", false)
+            .map(|n| normalize_digits(&n));
         if kind.as_deref() == Some("QQ群")
             && let Some(n) = &number
         {
@@ -310,37 +319,25 @@ impl Checker {
         self.unknown_keys(t, s, PERSON_KEYS);
         let name = self.text(t, s, "name", true).unwrap_or_default();
         let title = self.text(t, s, "title", true).unwrap_or_default();
-        let mobile = self.text(t, s, "mobile", true).map(|m| {
-            let digits: String = normalize_digits(&m)
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '-'))
-                .collect();
-            let digits = digits
-                .strip_prefix("+86")
-                .map(str::to_owned)
-                .unwrap_or(digits);
-            let ok = digits.len() == 11
-                && digits.starts_with('1')
-                && digits.chars().all(|c| c.is_ascii_digit());
-            if !ok {
+        let mobile = self.text(t, s, "mobile", true).map(|m| match mobile(&m) {
+            Some(digits) => digits,
+            None => {
                 self.report(&join(s, "mobile"), format!("「{m}」不是11位手机号"));
+                m
             }
-            digits
         });
-        let office_phone = self.text(t, s, "office_phone", false).map(|p| {
-            let norm = normalize_digits(&p);
-            let digits = norm.chars().filter(char::is_ascii_digit).count();
-            let allowed = norm
-                .chars()
-                .all(|c| c.is_ascii_digit() || " -()（）转#+".contains(c));
-            if !(5..=20).contains(&digits) || !allowed {
-                self.report(
-                    &join(s, "office_phone"),
-                    format!("「{p}」不是电话号码（例：0553-5971011）"),
-                );
-            }
-            norm
-        });
+        let office_phone = self
+            .text(t, s, "office_phone", false)
+            .and_then(|p| match office_phone(&p) {
+                Ok(phone) => phone,
+                Err(()) => {
+                    self.report(
+                        &join(s, "office_phone"),
+                        format!("「{p}」不是电话号码（例：0553-5971011；分机写 0553-5971011转8023，两个号码写 0553-5971011/5971012；没有就不填）"),
+                    );
+                    None
+                }
+            });
         let email = self.text(t, s, "email", true).map(|e| {
             // Full-width letters, digits and signs, as a Chinese IME types them.
             let norm: String = e
@@ -487,67 +484,112 @@ impl Checker {
             .collect()
     }
 
-    /// A field with choices (`forms/*.toml` `[choices]`): the printed value
-    /// or one of its aliases.
-    fn choice(&mut self, t: &[(String, Node)], section: &str, key: &str) -> Option<ChoiceSpec> {
+    /// A field with choices (`forms/*.toml` `[choices]`) and its 其他___
+    /// line (`<key>_other`): the printed value and the name on the line.
+    /// A name the 其他 choice knows may stand for 其他 + that name (抖音); a
+    /// choice of its own written on the line (其他 + 微博) ticks that box.
+    fn choice(
+        &mut self,
+        t: &[(String, Node)],
+        section: &str,
+        key: &str,
+    ) -> (Option<String>, Option<String>) {
         let path = join(section, key);
-        let raw = self.text(t, section, key, true)?;
-        let choices = self.spec.choices(&path);
-        let found = choices
-            .iter()
-            .find(|c| c.value == raw || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(&raw)));
-        match found {
-            Some(c) => Some(c.clone()),
-            None => {
-                let what = self.spec.label(&path);
-                let names: Vec<&str> = choices.iter().map(|c| c.value.as_str()).collect();
-                let other_key = format!("{key}_other");
+        let other_key = format!("{key}_other");
+        let other_path = join(section, &other_key);
+        let raw = self.text(t, section, key, true);
+        let line = self.text(t, section, &other_key, false);
+        let Some(raw) = raw else {
+            return (None, line);
+        };
+        let spec = self.spec;
+        let Some((chosen, named)) = spec.resolve_choice(&path, &raw) else {
+            if !self.other_form(&path, &raw) {
+                let what = spec.label(&path);
+                let names: Vec<&str> = spec
+                    .choices(&path)
+                    .iter()
+                    .map(|c| c.value.as_str())
+                    .collect();
                 self.report(
-                    &join(section, key),
+                    &path,
                     format!(
                         "「{raw}」不是可选的{what}；应为 {}（选「其他」时把「{raw}」写在 {other_key}）",
                         names.join("、")
                     ),
                 );
-                None
             }
+            return (None, line);
+        };
+        let value = Some(chosen.value.clone());
+        match (chosen.other, named, line) {
+            (false, _, None) => (value, None),
+            (false, _, Some(v)) => {
+                self.report(
+                    &other_path,
+                    format!(
+                        "只有 {key} 选「其他」时才填写；现在选的是「{}」，请删去「{v}」",
+                        chosen.value
+                    ),
+                );
+                (value, None)
+            }
+            (true, Some(name), None) => (value, Some(name)),
+            (true, Some(name), Some(v)) => {
+                let written = chosen.other_name(&v).unwrap_or_else(|| v.clone());
+                if fold(&written) != fold(&name) {
+                    self.report(
+                        &other_path,
+                        format!(
+                            "{key} 写的是「{raw}」，这里却写了「{v}」，不知道以哪个为准：请只写一处（{key} = \"其他\"、{other_key} = \"…\"）"
+                        ),
+                    );
+                }
+                (value, Some(name))
+            }
+            (true, None, None) => {
+                if !self.violations.iter().any(|v| v.path == other_path) {
+                    self.report(
+                        &other_path,
+                        format!("{key} 选了「其他」，请在此写明是什么平台或群（例：抖音）"),
+                    );
+                }
+                (value, None)
+            }
+            (true, None, Some(v)) => match spec.resolve_choice(&path, &v) {
+                Some((c, None)) if !c.other => (Some(c.value.clone()), None),
+                Some((_, Some(name))) => (value, Some(name)),
+                _ if self.other_form(&other_path, &v) => (value, None),
+                _ => (value, Some(v)),
+            },
         }
     }
 
-    /// The free text of a 其他___ choice: required exactly when 其他 is chosen.
-    fn other_text(
-        &mut self,
-        t: &[(String, Node)],
-        section: &str,
-        key: &str,
-        chosen: Option<&ChoiceSpec>,
-        choice_key: &str,
-    ) -> Option<String> {
-        let is_other = chosen.is_some_and(|c| c.other);
-        let value = self.text(t, section, key, false);
-        let path = join(section, key);
-        match (is_other, &value) {
-            (true, None) => {
-                if !self.violations.iter().any(|v| v.path == path) {
-                    self.report(
-                        &path,
-                        format!("{choice_key} 选了「其他」，请在此写明是什么平台或群（例：抖音）"),
-                    );
-                }
-                None
-            }
-            (false, Some(v)) if chosen.is_some() => {
-                self.report(
-                    &path,
-                    format!(
-                        "只有 {choice_key} 选「其他」时才填写；现在选的是「{}」，请删去「{v}」",
-                        chosen.map_or("", |c| c.value.as_str())
-                    ),
-                );
-                None
-            }
-            _ => value,
+    /// Reports `written` if it is a choice of the other form (a 微信群 on
+    /// the account form): the record belongs on that form.
+    fn other_form(&mut self, path: &str, written: &str) -> bool {
+        let (other_path, message) = match self.kind {
+            FormKind::Account => (
+                "group.type",
+                format!(
+                    "这是群，请用附件2（form = \"group\"）：「{written}」是群类型，写在 [group] 一节的 type"
+                ),
+            ),
+            FormKind::Group => (
+                "account.platform",
+                format!(
+                    "这是新媒体帐号，请用附件1（form = \"account\"）：「{written}」是新媒体类型，写在 [account] 一节的 platform"
+                ),
+            ),
+        };
+        let found = self
+            .other_spec
+            .resolve_choice(other_path, written)
+            .is_some_and(|(c, name)| !c.other || name.is_some());
+        if found {
+            self.report(path, message);
         }
+        found
     }
 
     fn boolean(
@@ -560,13 +602,17 @@ impl Checker {
         let path = join(section, key);
         match get(t, key) {
             Some(Node::Bool(b)) => Some(*b),
-            Some(Node::Str(s)) if matches!(s.trim(), "是" | "否") => Some(s.trim() == "是"),
+            Some(Node::Str(s)) if yes_no(s).is_some() => yes_no(s),
+            Some(Node::Int(i @ (0 | 1))) => Some(*i == 1),
             Some(other) => {
                 let got = match other {
                     Node::Str(s) => format!("「{s}」"),
                     n => n.kind_name().to_owned(),
                 };
-                self.report(&path, format!("应为 true（是）或 false（否），却是{got}"));
+                self.report(
+                    &path,
+                    format!("应为 true（是）或 false（否），却是{got}；也可写 \"是\"/\"否\"、\"有\"/\"无\"、\"√\"/\"×\""),
+                );
                 None
             }
             None if required => {
@@ -577,16 +623,22 @@ impl Checker {
         }
     }
 
-    fn date(&mut self, t: &[(String, Node)], section: &str, key: &str) -> Option<NaiveDate> {
+    /// 开通时间: a day or a month, not before 1994 and not after the filing
+    /// date (the record's `filed_at`; for a draft, today — the only place
+    /// beian reads the clock for a record).
+    fn date(&mut self, t: &[(String, Node)], section: &str, key: &str) -> Option<Opened> {
         let path = join(section, key);
-        match get(t, key) {
+        let opened = match get(t, key) {
             None => None,
-            Some(Node::Date(d)) => Some(*d),
+            Some(Node::Date(d)) => Some(Opened::Day(*d)),
             Some(Node::Str(s)) if s.trim().is_empty() => None,
-            Some(Node::Str(s)) => match parse_date(s.trim()) {
+            Some(Node::Str(s)) => match parse_opened(s) {
                 Some(d) => Some(d),
                 None => {
-                    self.report(&path, format!("「{s}」不是有效日期（格式：2019-09-01）"));
+                    self.report(
+                        &path,
+                        format!("「{s}」不是有效日期（例：2019-09-01、2019年9月1日；只知道月份时写 2019年9月）"),
+                    );
                     None
                 }
             },
@@ -599,9 +651,46 @@ impl Checker {
             }
             Some(other) => {
                 self.wrong_type(&path, other, "日期（格式：2019-09-01）");
-                None
+                return None;
             }
+        }?;
+        // A draft's message names no date: it would change every day.
+        let (filed, when) = match self
+            .stamp
+            .filed_at
+            .as_deref()
+            .and_then(|f| chrono::DateTime::parse_from_rfc3339(f).ok())
+        {
+            Some(f) => (
+                f.date_naive(),
+                format!(
+                    "备案日期（{}）",
+                    crate::record::chinese_date(f.date_naive())
+                ),
+            ),
+            None => (chrono::Local::now().date_naive(), "今天".to_owned()),
+        };
+        if opened.first_day() < FIRST_PLATFORM {
+            self.report(
+                &path,
+                format!(
+                    "「{}」早于1994年，那时还没有中国的新媒体平台；请核对开通时间",
+                    opened.chinese()
+                ),
+            );
+            return None;
         }
+        if opened.is_after(filed) {
+            self.report(
+                &path,
+                format!(
+                    "「{}」晚于{when}：开通时间不能在将来；还没开通的帐号或群不填此项",
+                    opened.chinese()
+                ),
+            );
+            return None;
+        }
+        Some(opened)
     }
 
     fn filed_at(&mut self, top: &[(String, Node)]) -> Option<String> {
@@ -694,23 +783,129 @@ fn unprintable(ch: char) -> Option<&'static str> {
     })
 }
 
-/// Full-width digits and signs, as Chinese input methods type them, to ASCII.
+/// Full-width digits, letters and signs, as Chinese input methods type
+/// them, to ASCII; long dashes to `-`.
 fn normalize_digits(s: &str) -> String {
     s.chars()
         .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '－' | '—' | '–' => '-',
-            '＋' => '+',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '—' | '–' => '-',
             '　' => ' ',
             c => c,
         })
         .collect()
 }
 
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
+/// No Chinese new-media platform existed before 1994.
+const FIRST_PLATFORM: NaiveDate = NaiveDate::from_ymd_opt(1994, 1, 1).unwrap();
+
+/// 开通时间 as people write it: 2019-09-01, 2019-9-1, 2019/9/1, 2019.9.1,
+/// 2019年9月1日 (or 号), in full-width digits too; or only the month:
+/// 2019-09, 2019.9, 2019年9月.
+fn parse_opened(s: &str) -> Option<Opened> {
+    let s: String = normalize_digits(s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let s = s.strip_suffix(['日', '号']).unwrap_or(&s);
+    let s = s.strip_suffix('月').unwrap_or(s);
+    let parts: Vec<&str> = s.split(['-', '/', '.', '年', '月']).collect();
+    let number = |p: &str, len: std::ops::RangeInclusive<usize>| {
+        (len.contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()))
+            .then(|| p.parse::<u32>().ok())
+            .flatten()
+    };
+    let year = i32::try_from(number(parts.first()?, 4..=4)?).ok()?;
+    let month = number(parts.get(1)?, 1..=2)?;
+    match parts.get(2) {
+        None => Opened::month(year, month),
+        Some(day) if parts.len() == 3 => {
+            NaiveDate::from_ymd_opt(year, month, number(day, 1..=2)?).map(Opened::Day)
+        }
+        Some(_) => None,
+    }
+}
+
+/// yes/no as people write it, for every true/false field.
+fn yes_no(s: &str) -> Option<bool> {
+    match fold(s).as_str() {
+        "true" | "yes" | "y" | "1" | "是" | "有" | "√" | "✓" | "✔" | "已认证" | "已审核" => {
+            Some(true)
+        }
+        "false" | "no" | "n" | "0" | "否" | "无" | "没有" | "×" | "✗" | "✘" | "未认证"
+        | "未审核" => Some(false),
+        _ => None,
+    }
+}
+
+/// A mobile number as 11 digits: without the country code (+86, (+86),
+/// 0086, 86-) and the spaces, dashes and brackets people group it with.
+fn mobile(m: &str) -> Option<String> {
+    let digits: String = normalize_digits(m)
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '（' | '）' | '.'))
+        .collect();
+    let digits = ["+86", "0086"]
         .iter()
-        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+        .find_map(|p| digits.strip_prefix(p))
+        .or_else(|| digits.strip_prefix("86").filter(|_| digits.len() == 13))
+        .unwrap_or(&digits);
+    let ok =
+        digits.len() == 11 && digits.starts_with('1') && digits.chars().all(|c| c.is_ascii_digit());
+    ok.then(|| digits.to_owned())
+}
+
+/// An office phone as printed: one or two numbers (a second after / or 、,
+/// printed 0553-5971011/5971012), each with an optional extension after
+/// 转, 分机 or ext. (printed 转8023), or after a third dash group
+/// (0553-5971011-8023). 无, 没有, - mean no office phone.
+fn office_phone(p: &str) -> Result<Option<String>, ()> {
+    let norm: String = normalize_digits(p)
+        .chars()
+        .map(|c| match c {
+            '、' => '/',
+            c => c,
+        })
+        .collect();
+    let norm = norm.trim();
+    if matches!(norm, "无" | "没有" | "暂无" | "-" | "/" | "无办公电话") {
+        return Ok(None);
+    }
+    let mut numbers = Vec::new();
+    for part in norm.split('/') {
+        let part = part.trim();
+        let lower = part.to_ascii_lowercase();
+        let (number, ext) = match ["转", "分机", "ext.", "ext", "x"]
+            .iter()
+            .find_map(|sep| lower.find(sep).map(|i| (i, sep.len())))
+        {
+            Some((i, len)) => (part[..i].trim(), Some(part[i + len..].trim())),
+            None => match part.split('-').collect::<Vec<_>>()[..] {
+                [area, local, ext] if area.starts_with('0') && (7..=8).contains(&local.len()) => {
+                    (&part[..area.len() + 1 + local.len()], Some(ext))
+                }
+                _ => (part, None),
+            },
+        };
+        let digits = number.chars().filter(char::is_ascii_digit).count();
+        let ok_number = (5..=20).contains(&digits)
+            && number
+                .chars()
+                .all(|c| c.is_ascii_digit() || " -()+#".contains(c));
+        let ok_ext =
+            ext.is_none_or(|e| (1..=6).contains(&e.len()) && e.chars().all(|c| c.is_ascii_digit()));
+        if !ok_number || !ok_ext {
+            return Err(());
+        }
+        numbers.push(match ext {
+            Some(e) => format!("{number}转{e}"),
+            None => number.to_owned(),
+        });
+    }
+    if numbers.len() > 2 {
+        return Err(());
+    }
+    Ok(Some(numbers.join("/")))
 }
 
 fn is_email(e: &str) -> bool {
@@ -758,12 +953,267 @@ mod tests {
         assert!(is_email("zhangsan@example.edu.cn"));
         assert!(!is_email("zhangsan@example"));
         assert!(!is_email("张三@example.cn"));
-        assert_eq!(
-            parse_date("2019年9月1日"),
-            NaiveDate::from_ymd_opt(2019, 9, 1)
-        );
-        assert_eq!(parse_date("2019-02-30"), None);
         assert_eq!(normalize_digits("１３８００００００００"), "13800000000");
+    }
+
+    #[test]
+    fn dates_as_people_write_them() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).map(Opened::Day);
+        for written in [
+            "2019-09-01",
+            "2019-9-1",
+            "2019/9/1",
+            "2019.9.1",
+            "2019.09.01",
+            "2019年9月1日",
+            "2019年09月01日",
+            "2019 年 9 月 1 日",
+            "2019年9月1号",
+            "２０１９年９月１日",
+            "２０１９．９．１",
+        ] {
+            assert_eq!(parse_opened(written), day(2019, 9, 1), "{written}");
+        }
+        for written in [
+            "2019年9月",
+            "2019-09",
+            "2019-9",
+            "2019.9",
+            "2019/09",
+            "２０１９年９月",
+        ] {
+            assert_eq!(parse_opened(written), Opened::month(2019, 9), "{written}");
+        }
+        for bad in [
+            "2019-02-30",
+            "2019-13",
+            "2019",
+            "19-9-1",
+            "2019-9-1-1",
+            "2019年9月1日上午",
+            "九月",
+            "2019--1",
+        ] {
+            assert_eq!(parse_opened(bad), None, "{bad}");
+        }
+        let month = Opened::month(2019, 9).expect("month");
+        assert_eq!(month.chinese(), "2019年9月");
+        assert!(month.is_after(NaiveDate::from_ymd_opt(2019, 8, 31).expect("day")));
+        assert!(!month.is_after(NaiveDate::from_ymd_opt(2019, 9, 1).expect("day")));
+    }
+
+    /// An account record with `account` as its [account] lines.
+    fn account(account: &str) -> Checked {
+        let text = format!(
+            "form = \"account\"\nunit = \"信息工程系\"\n[account]\nname = \"学生会\"\ninteractive = false\n{account}\n\
+             [principal]\nname = \"张三\"\ntitle = \"系主任\"\nmobile = \"13800000000\"\nemail = \"a@example.edu.cn\"\n\
+             [admin]\nname = \"李四\"\ntitle = \"干事\"\nmobile = \"13900000000\"\nemail = \"b@example.edu.cn\"\n"
+        );
+        check(&Node::parse(&text, crate::record::Syntax::Toml).expect("toml"))
+    }
+
+    /// The platform and the name on its 其他 line, or the messages.
+    fn platform(lines: &str) -> Result<(String, Option<String>), Vec<String>> {
+        let c = account(lines);
+        if !c.violations.is_empty() {
+            return Err(c.violations.into_iter().map(|v| v.message).collect());
+        }
+        let a = c.record.and_then(|r| r.account).expect("account");
+        Ok((a.platform, a.platform_other))
+    }
+
+    #[test]
+    fn platforms_as_people_write_them() {
+        let other = |name: &str| Ok(("其他".to_owned(), Some(name.to_owned())));
+        let plain = |name: &str| Ok((name.to_owned(), None));
+        for (lines, expected) in [
+            ("platform = \"抖音\"", other("抖音")),
+            ("platform = \"B站\"", other("哔哩哔哩")),
+            ("platform = \"bilibili\"", other("哔哩哔哩")),
+            ("platform = \"小红书\"", other("小红书")),
+            ("platform = \"视频号\"", other("视频号")),
+            ("platform = \"新浪微博\"", plain("微博")),
+            ("platform = \"头条号\"", plain("今日头条")),
+            ("platform = \"订阅号\"", plain("微信")),
+            ("platform = \"服务号\"", plain("微信")),
+            ("platform = \"公众号\"", plain("微信")),
+            ("platform = \"微信公众号\"", plain("微信")),
+            ("platform = \"ＱＱ／ＱＱ空间\"", plain("QQ/QQ空间")),
+            ("platform = \"Qq空间\"", plain("QQ/QQ空间")),
+            // 其他 with its name: the name as the platform calls itself.
+            (
+                "platform = \"其他\"\nplatform_other = \"知乎\"",
+                other("知乎"),
+            ),
+            (
+                "platform = \"其它\"\nplatform_other = \"b站\"",
+                other("哔哩哔哩"),
+            ),
+            (
+                "platform = \"其他\"\nplatform_other = \"西瓜视频\"",
+                other("西瓜视频"),
+            ),
+            // 其他 with a name that has a box of its own ticks that box.
+            (
+                "platform = \"其他\"\nplatform_other = \"新浪微博\"",
+                plain("微博"),
+            ),
+            // A name and the same name on the line agree.
+            (
+                "platform = \"抖音\"\nplatform_other = \"抖音\"",
+                other("抖音"),
+            ),
+            (
+                "platform = \"B站\"\nplatform_other = \"哔哩哔哩\"",
+                other("哔哩哔哩"),
+            ),
+        ] {
+            assert_eq!(platform(lines), expected, "{lines}");
+        }
+        for (lines, message) in [
+            (
+                "platform = \"抖音\"\nplatform_other = \"快手\"",
+                "不知道以哪个为准",
+            ),
+            ("platform = \"微信群\"", "这是群，请用附件2"),
+            ("platform = \"QQ群\"", "这是群，请用附件2"),
+            ("platform = \"微博群\"", "这是群，请用附件2"),
+            (
+                "platform = \"其他\"\nplatform_other = \"微信群\"",
+                "这是群，请用附件2",
+            ),
+            ("platform = \"西瓜视频\"", "不是可选的新媒体类型"),
+            (
+                "platform = \"微信\"\nplatform_other = \"抖音\"",
+                "只有 platform 选「其他」时才填写",
+            ),
+        ] {
+            let got = platform(lines).expect_err(lines);
+            assert!(got.iter().any(|m| m.contains(message)), "{lines}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn opened_is_checked_against_the_filing_date() {
+        let opened = |lines: &str| {
+            let c = account(&format!("platform = \"微信\"\n{lines}"));
+            let messages: Vec<String> = c.violations.into_iter().map(|v| v.message).collect();
+            (
+                c.record.and_then(|r| r.account).and_then(|a| a.opened),
+                messages,
+            )
+        };
+        let (ok, messages) = opened("opened = \"2019年9月\"");
+        assert_eq!(ok, Opened::month(2019, 9), "{messages:?}");
+        let (_, messages) = opened("opened = \"1993.12.31\"");
+        assert!(messages[0].contains("早于1994年"), "{messages:?}");
+        let (ok, _) = opened("opened = \"1994.1\"");
+        assert_eq!(ok, Opened::month(1994, 1));
+        let (_, messages) = opened("opened = \"2999-01\"");
+        assert!(messages[0].contains("晚于今天"), "{messages:?}");
+        // A filed record is checked against its filing date, not today.
+        let filed = |opened: &str| {
+            // filed_at is a top-level key: before [account].
+            let record = format!(
+                "form = \"account\"\nunit = \"x\"\nfiled_at = 2026-03-02T09:30:00+08:00\n\
+                 [account]\nplatform = \"微信\"\nname = \"y\"\ninteractive = false\nopened = \"{opened}\"\n"
+            );
+            let node = Node::parse(&record, crate::record::Syntax::Toml).expect("toml");
+            check(&node)
+                .violations
+                .into_iter()
+                .filter(|v| v.path == "account.opened")
+                .map(|v| v.message)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(filed("2026-03-02"), Vec::<String>::new());
+        assert_eq!(filed("2026年3月"), Vec::<String>::new());
+        assert!(filed("2026-03-03")[0].contains("晚于备案日期（2026年3月2日）"));
+        assert!(filed("2026年4月")[0].contains("晚于备案日期"));
+    }
+
+    #[test]
+    fn yes_no_as_people_write_it() {
+        for yes in [
+            "true",
+            "TRUE",
+            "是",
+            "已认证",
+            "有",
+            "√",
+            "yes",
+            "Yes",
+            "Y",
+            "1",
+            "ｙｅｓ",
+        ] {
+            assert_eq!(yes_no(yes), Some(true), "{yes}");
+        }
+        for no in ["false", "否", "未认证", "无", "×", "no", "NO", "n", "0"] {
+            assert_eq!(yes_no(no), Some(false), "{no}");
+        }
+        for neither in ["", "也许", "ok", "2"] {
+            assert_eq!(yes_no(neither), None, "{neither}");
+        }
+    }
+
+    #[test]
+    fn phones_as_people_write_them() {
+        for written in [
+            "13800001111",
+            "138 0000 1111",
+            "138-0000-1111",
+            "+86 138 0000 1111",
+            "+8613800001111",
+            "(+86)13800001111",
+            "（＋８６）１３８００００１１１１",
+            "0086 13800001111",
+            "86-13800001111",
+            "8613800001111",
+        ] {
+            assert_eq!(mobile(written).as_deref(), Some("13800001111"), "{written}");
+        }
+        for bad in [
+            "1380000",
+            "23800001111",
+            "+1 13800001111",
+            "138000011112",
+            "8623800001111",
+        ] {
+            assert_eq!(mobile(bad), None, "{bad}");
+        }
+        let office = |p: &str| office_phone(p).map(|o| o.unwrap_or_default());
+        for (written, printed) in [
+            ("0553-5971011", "0553-5971011"),
+            ("０５５３－５９７１０１１", "0553-5971011"),
+            ("(0553)5971012", "(0553)5971012"),
+            ("（0553）5971012", "(0553)5971012"),
+            ("0553-5971011/5971012", "0553-5971011/5971012"),
+            ("0553-5971011 / 5971012", "0553-5971011/5971012"),
+            ("0553-5971011、5971012", "0553-5971011/5971012"),
+            ("0553-5971011／5971012", "0553-5971011/5971012"),
+            ("0553-5971011转8023", "0553-5971011转8023"),
+            ("0553-5971011 转 8023", "0553-5971011转8023"),
+            ("0553-5971011分机8023", "0553-5971011转8023"),
+            ("0553-5971011 ext. 8023", "0553-5971011转8023"),
+            ("0553-5971011-8023", "0553-5971011转8023"),
+            ("0553-5971011转8023/5971012", "0553-5971011转8023/5971012"),
+            ("无", ""),
+            ("没有", ""),
+            ("-", ""),
+        ] {
+            assert_eq!(office(written).as_deref(), Ok(printed), "{written}");
+        }
+        for bad in [
+            "电话",
+            "0553",
+            "0553-5971011转",
+            "0553-5971011转总机",
+            "1/2/3/4/5",
+            "0553-5971011/5971012/5971013",
+        ] {
+            assert!(office_phone(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn check_reports_every_violation_of_a_record_at_once() {
     for expected in [
         "principle：未知的项「principle」，是不是「principal」？",
         "unit（申请单位名称）：不能为空",
-        "account.platform（新媒体类型）：「抖音」不是可选的新媒体类型",
+        "account.platform（新媒体类型）：「西瓜视频」不是可选的新媒体类型",
         "account.opened（开通时间）：「2019-02-30」不是有效日期",
         "admin.mobile（帐号管理员·手机）：「1380000」不是11位手机号",
         "admin.email（帐号管理员·邮箱）：「lisi@example」不是有效的邮箱地址",

@@ -65,6 +65,101 @@ fn normalisation_of_what_people_type() {
     assert_eq!(account.verified, Some(true));
 }
 
+/// Values as people write them print in their normal form, in both forms.
+#[test]
+fn values_as_people_write_them_print_normalised() {
+    for (file, expected) in [
+        (
+            "good/account-values.toml",
+            &[
+                ("account.platform", "其他"),
+                ("account.platform_other", "抖音"),
+                ("account.verified", "是"),
+                ("account.opened", "2019年9月1日"),
+                ("account.interactive", "是"),
+                ("account.interactive_reviewed", "是"),
+                ("principal.mobile", "13500000000"),
+                ("principal.office_phone", "0553-5971011转8023/5971012"),
+                ("admin.mobile", "13400000000"),
+                ("admin.office_phone", ""),
+            ][..],
+        ),
+        (
+            "good/account-values.json",
+            &[
+                ("account.platform", "其他"),
+                ("account.platform_other", "哔哩哔哩"),
+                ("account.verified", "否"),
+                ("account.opened", "2021年3月"),
+                ("account.interactive_reviewed", "否"),
+                ("principal.office_phone", "0553-5971011/5971012"),
+                ("admin.mobile", "13900000000"),
+            ][..],
+        ),
+        (
+            "good/account-fullwidth.toml",
+            &[
+                ("account.platform", "QQ/QQ空间"),
+                ("account.id", "285301947"),
+                ("account.verified", "是"),
+                ("account.opened", "2020年5月20日"),
+                ("principal.mobile", "13800012222"),
+                ("principal.office_phone", "0553-5971022"),
+            ][..],
+        ),
+        (
+            "good/group-values.toml",
+            &[
+                ("group.type", "其他"),
+                ("group.type_other", "微信群"),
+                ("group.verified", "否"),
+                ("group.opened", "2023年9月"),
+                ("principal.mobile", "13300000000"),
+                ("admin.office_phone", ""),
+            ][..],
+        ),
+        (
+            "good/group-values.json",
+            &[
+                ("group.type", "QQ群"),
+                ("group.number", "873462916"),
+                ("group.opened", "2024年9月1日"),
+                ("principal.office_phone", "0553-5971020转8001"),
+            ][..],
+        ),
+        (
+            "good/group-weibo.toml",
+            &[
+                ("group.type", "微博群"),
+                ("group.verified", "是"),
+                ("group.opened", "2022年10月8日"),
+            ][..],
+        ),
+    ] {
+        let path = fixture(file);
+        let syntax = if file.ends_with(".json") {
+            Syntax::Json
+        } else {
+            Syntax::Toml
+        };
+        let record = load(&std::fs::read_to_string(&path).expect("read"), syntax);
+        for (field, printed) in expected {
+            assert_eq!(
+                record.field(field).as_deref(),
+                Some(*printed),
+                "{file}: {field}"
+            );
+        }
+    }
+    // A month-only 开通时间 is written out as a month.
+    let text = std::fs::read_to_string(fixture("good/group-values.toml")).expect("read");
+    assert!(
+        load(&text, Syntax::Toml)
+            .to_toml()
+            .contains("opened = \"2023-09\"")
+    );
+}
+
 /// The list of texts the PDF tests look for is the one FORMS.md quotes.
 #[test]
 fn forms_texts_fixture_matches_forms_md() {

@@ -42,7 +42,8 @@ fn an_edited_contact_person_prints_and_older_filings_keep_theirs() {
         .stdout
         .split_whitespace()
         .find(|w| w.starts_with("XMT-"))
-        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_digit()).to_owned())
+        .and_then(|w| w.split('（').next())
+        .map(str::to_owned)
         .expect("a serial");
     let original = std::fs::read(office.path(&format!("2026/{serial}.pdf"))).expect("filed pdf");
 

@@ -202,10 +202,26 @@ impl Opened {
     }
 }
 
+/// A day is a TOML date (`opened = 2019-09-01`, as people write it and as
+/// every filing's canonical text has it since the first beian: the
+/// registry's idempotency key depends on it); [`json_text`] writes it as
+/// `"2019-09-01"`. A month is text, `"2019-09"`, in both.
 impl Serialize for Opened {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Opened::Day(d) => s.collect_str(&d.format("%Y-%m-%d")),
+            Opened::Day(d) => {
+                let date = toml::value::Date {
+                    year: u16::try_from(d.year()).map_err(serde::ser::Error::custom)?,
+                    month: u8::try_from(d.month()).map_err(serde::ser::Error::custom)?,
+                    day: u8::try_from(d.day()).map_err(serde::ser::Error::custom)?,
+                };
+                toml::value::Datetime {
+                    date: Some(date),
+                    time: None,
+                    offset: None,
+                }
+                .serialize(s)
+            }
             Opened::Month { year, month } => s.collect_str(&format_args!("{year:04}-{month:02}")),
         }
     }
@@ -328,9 +344,29 @@ fn toml_text(value: &impl Serialize) -> String {
 }
 
 fn json_text(value: &impl Serialize) -> String {
-    let mut out = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut tree = serde_json::to_value(value).unwrap_or_default();
+    plain_dates(&mut tree);
+    let mut out = serde_json::to_string_pretty(&tree).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// A TOML date passed through serde_json is an object holding its text
+/// under toml's private key; JSON records write dates as plain text.
+fn plain_dates(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if map.len() == 1
+                && let Some(serde_json::Value::String(text)) = map.get("$__toml_private_datetime")
+            {
+                *v = serde_json::Value::String(text.clone());
+                return;
+            }
+            map.values_mut().for_each(plain_dates);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(plain_dates),
+        _ => {}
+    }
 }
 
 impl Stamp {

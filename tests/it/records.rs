@@ -193,3 +193,22 @@ fn forms_texts_fixture_matches_forms_md() {
         assert_eq!(listed, quoted, "{form}");
     }
 }
+
+/// The canonical text of a record — what the registry hashes to know a
+/// record it has filed — is the text the first beian wrote
+/// (`tests/fixtures/canonical/`, made by beian 0.1.0): an office that
+/// upgrades gets its filings back, not second serials or false corrections.
+#[test]
+fn canonical_text_is_what_the_first_beian_wrote() {
+    for (record, canonical) in [
+        ("examples/account.toml", "account.toml"),
+        ("examples/group.toml", "group.toml"),
+        ("tests/fixtures/good/account-new.toml", "account-new.toml"),
+    ] {
+        let text = std::fs::read_to_string(crate::util::root().join(record)).expect("read");
+        let written = load(&text, Syntax::Toml).to_toml();
+        let pinned = std::fs::read_to_string(crate::util::fixture(&format!("canonical/{canonical}")))
+            .expect("pinned");
+        assert_eq!(written, pinned, "{record}");
+    }
+}

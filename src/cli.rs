@@ -346,7 +346,7 @@ fn usage_error(e: &clap::Error) -> String {
             format!("缺少参数：{}", ctx(ContextKind::InvalidArg))
         }
         ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            "请指定命令：init（输出模板）、check（检查记录）、render（生成表格）、regen（重新生成）、verify（核验）、list（登记簿）或 show（备案详情）".to_owned()
+            "请指定命令：init（输出模板）、check（检查记录）、render（生成表格）、regen（重新生成）、verify（核验）、list（登记簿）、show（备案详情）或 forms（表格文字）".to_owned()
         }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation
             if ctx(ContextKind::InvalidArg).starts_with("--copies") =>

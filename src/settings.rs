@@ -28,6 +28,9 @@ pub struct Settings {
     pub registry_from: Origin,
     /// A folder of edited forms (`forms/*.toml`), if the office uses one.
     pub forms: Option<PathBuf>,
+    /// The `beian.toml` found, if any: its `[serial]` numbers the registry
+    /// it names (else the one beside the registry does).
+    pub file: Option<PathBuf>,
 }
 
 /// Where a setting came from.
@@ -89,6 +92,7 @@ impl Settings {
             registry,
             registry_from,
             forms,
+            file: file.map(|(path, _)| path),
         })
     }
 

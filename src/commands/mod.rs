@@ -76,8 +76,8 @@ pub fn run(invocation: Invocation, say: Say<'_>) -> Result<(), Error> {
     }
 }
 
-/// The spec a filing was made with, from the text the registry kept; the
-/// one in use when the registry kept none (filings before it did).
+/// The spec a filing was made with, from the text the registry kept, or
+/// the one in use for a filing being made now.
 pub fn filing_spec(stored: Option<&str>, form: FormKind) -> Result<&'static FormSpec, Error> {
     match stored {
         Some(text) if crate::registry::sha256_hex(text) != FormSpec::get(form).sha256 => {
@@ -121,12 +121,31 @@ fn prepare_all(
     }
 }
 
-/// Opens (creating if needed, with its folder) the registry at `path`.
-pub fn open(path: &Path) -> Result<Registry, Error> {
+/// Opens (creating if needed, with its folder) the registry the settings
+/// name, numbering serials as the `[serial]` of the `beian.toml` that named
+/// it says, else as the one beside it says.
+pub fn open(settings: &Settings) -> Result<Registry, Error> {
+    let path = settings.registry()?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建登记簿所在的文件夹", e))?;
     }
-    Registry::open(path).map_err(|e| registry_error(path, e))
+    let named_here = settings.registry_from == crate::settings::Origin::SettingsFile;
+    let naming = match (&settings.file, named_here) {
+        (Some(file), true) => {
+            let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, "读取", e))?;
+            let has_serial = text
+                .parse::<toml::Table>()
+                .is_ok_and(|t| t.contains_key("serial"));
+            has_serial.then_some((file, text))
+        }
+        _ => None,
+    };
+    let config = match naming {
+        Some((file, text)) => RegistryConfig::from_toml(&text)
+            .map_err(|e| Error::Registry(format!("编号格式配置有误（{}）：{e}", file.display())))?,
+        None => RegistryConfig::load_beside(path).map_err(|e| registry_error(path, e))?,
+    };
+    Registry::open_with_config(path, config).map_err(|e| registry_error(path, e))
 }
 
 /// Opens a registry that must already exist: reading commands never create one.
@@ -134,12 +153,11 @@ fn open_existing(settings: &Settings) -> Result<Registry, Error> {
     let path = settings.registry()?;
     if !path.exists() {
         return Err(Error::Registry(format!(
-            "还没有登记簿「{}」（{}）：尚未备案过任何表格，或登记簿在别处——请用 --registry 指定",
-            path.display(),
+            "还没有{}：尚未备案过任何表格，或登记簿在别处——请用 --registry 指定",
             settings.registry_line()
         )));
     }
-    open(path)
+    open(settings)
 }
 
 /// A registry error, in Chinese for what a user can act on.

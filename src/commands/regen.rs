@@ -46,7 +46,13 @@ pub fn regen(
                 .map_err(|e| registry_error(registry.path(), e))?,
             None => None,
         };
-        let spec = filing_spec(stored_spec.as_deref(), filing.form)?;
+        let spec = match &filing.form_sha256 {
+            Some(_) => filing_spec(stored_spec.as_deref(), filing.form)?,
+            // Filed before the registry kept forms: the built-in ones are
+            // the nearest to what it was filed with, an office's edited
+            // copy never is.
+            None => crate::form::Forms::built_in().get(filing.form),
+        };
         let (record, stamp) = stored_record(&filing, &current().with(spec))?;
         // Per kind and copy count, the output of the newest revision on
         // record (the current one if this beian filed or re-filed it).
@@ -95,8 +101,11 @@ pub fn regen(
             let bytes = format.render(&layout)?;
             let path = out_dir.join(&file_name);
             let what = format!("{} 第 {} 版，{} 份", serial, filing.version, out.copies);
-            if out.revision == OUTPUT_REVISION {
-                if registry::sha256_hex(&bytes) != out.sha256 {
+            let same_bytes = registry::sha256_hex(&bytes) == out.sha256;
+            // The same bytes are the filed file, whatever revision it was
+            // filed under (most changes of revision leave most outputs alone).
+            if same_bytes || out.revision == OUTPUT_REVISION {
+                if !same_bytes {
                     problems.push(Error::Drift {
                         serial: serial.clone(),
                         version: filing.version,

@@ -46,7 +46,7 @@ pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), E
     match job.draft {
         true => render_draft(&prepared, &job.output, &job.formats, say),
         false => {
-            let mut registry = open(settings.registry()?)?;
+            let mut registry = open(settings)?;
             say(&settings.registry_line());
             let now = chrono::Local::now().fixed_offset();
             render_filed(
@@ -146,7 +146,11 @@ pub fn render_filed(
         let result = registry.file(&req, |filed| -> Result<Vec<Output>, Error> {
             let stamp = stamp_of(filed);
             // Filed before: rendered again with the form it was filed with.
-            let spec = filing_spec(filed.form_spec.as_deref(), p.record.form)?;
+            let spec = match (filed.is_new, &filed.form_sha256) {
+                // Filed before the registry kept forms: the built-in ones.
+                (false, None) => crate::form::Forms::built_in().get(p.record.form),
+                _ => filing_spec(filed.form_spec.as_deref(), p.record.form)?,
+            };
             let layout = stamped_layout(p, &stamp, spec, options)?;
             let text_sha256 = text_sha256(&layout);
             let mut outputs = Vec::new();
@@ -176,9 +180,15 @@ pub fn render_filed(
                 filed.serial,
                 p.source.name()
             ),
-            (false, v) => format!(
+            (false, v) if filed.output_revision == OUTPUT_REVISION => format!(
                 "{} 第 {v} 版已备案过，内容相同，照原样重新生成（{}）",
                 filed.serial,
+                p.source.name()
+            ),
+            (false, v) => format!(
+                "{} 第 {v} 版已备案过，内容相同；版式修订 {} → {OUTPUT_REVISION}，按现在的版式重新生成，文件字节与当初不同（当初的文件仍可用 beian verify 核验）（{}）",
+                filed.serial,
+                filed.output_revision,
                 p.source.name()
             ),
         });
@@ -293,7 +303,7 @@ fn stamped_layout(
 pub fn filed_source(stamp: &Stamp, content: &str) -> String {
     let serial = stamp.serial.as_deref().unwrap_or_default();
     format!(
-        "# 备案记录：{serial} 的填写内容、编号、记录标识与备案时间。\n# 用它可重新生成表格：beian render {serial}.toml --draft\n{}\n{content}",
+        "# 备案记录：{serial} 的填写内容、编号、记录标识与备案时间。\n# 用同样的表格与 beian 可重新生成表格：beian render {serial}.toml --draft；核对原件请用 beian regen {serial}\n{}\n{content}",
         stamp.to_toml()
     )
 }

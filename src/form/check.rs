@@ -66,6 +66,16 @@ impl FormSpec {
     pub(super) fn check(&self) -> Result<(), FormError> {
         let src = self.source.as_str();
         let at = |needle: &str, message: String| Err(FormError::at(src, needle, message));
+        if crate::record::FormKind::from_key(&self.kind).is_none() {
+            return at(
+                "kind",
+                format!(
+                    "kind = \"{}\" 不是可用的表格类型：account 或 group",
+                    self.kind
+                ),
+            );
+        }
+        self.check_geometry()?;
         for (name, f) in &self.fonts {
             if fonts::face(&f.file).is_none() {
                 let shipped: Vec<&str> = fonts::shipped().iter().map(|f| f.file).collect();
@@ -202,6 +212,82 @@ impl FormSpec {
                     }
                     seen.push((key, w, &c.value));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sizes that make a page: finite, positive, room left for text.
+    fn check_geometry(&self) -> Result<(), FormError> {
+        let src = self.source.as_str();
+        let at = |needle: &str, message: String| Err(FormError::at(src, needle, message));
+        let sane = |v: f32, lo: f32, hi: f32| v.is_finite() && v >= lo && v <= hi;
+        let [w, h] = self.page.size;
+        if !sane(w, 50.0, 1000.0) || !sane(h, 50.0, 1000.0) {
+            return at(
+                "size",
+                format!("纸张大小 [{w}, {h}] 不合理：宽、高应在 50 到 1000 毫米之间"),
+            );
+        }
+        let [top, right, bottom, left] = self.page.margin;
+        if self.page.margin.iter().any(|m| !sane(*m, 0.0, 200.0))
+            || left + right > w - 50.0
+            || top + bottom > h - 50.0
+        {
+            return at(
+                "margin",
+                "页边距不合理：应为 0 到 200 毫米，并给文字留出至少 50 毫米".into(),
+            );
+        }
+        for (name, style) in &self.styles {
+            if !sane(style.size, 4.0, 72.0) || !sane(style.line_height, 0.8, 4.0) {
+                return at(
+                    &format!("{name} ="),
+                    format!(
+                        "样式 {name} 的字号应在 4 到 72 磅之间，行距（line_height）在 0.8 到 4 之间"
+                    ),
+                );
+            }
+            if let Some(min) = style.min_size
+                && !(sane(min, 4.0, 72.0) && min <= style.size)
+            {
+                return at(
+                    &format!("{name} ="),
+                    format!("样式 {name} 的最小字号 min_size 应在 4 磅与其字号 size 之间"),
+                );
+            }
+        }
+        let [pad_x, pad_y] = self.table.padding;
+        if !sane(pad_x, 0.0, 20.0) || !sane(pad_y, 0.0, 20.0) || !sane(self.table.border, 0.0, 5.0)
+        {
+            return at(
+                "padding",
+                "表格的 padding 应在 0 到 20 毫米之间，border 在 0 到 5 磅之间".into(),
+            );
+        }
+        for (r, row) in self.table.rows.iter().enumerate() {
+            let bad_cell = row
+                .cells
+                .iter()
+                .any(|c| c.w.is_some_and(|w| !sane(w, 1.0, 1000.0)));
+            if !sane(row.height, 0.0, 1000.0) || bad_cell {
+                return Err(FormError {
+                    line: row_line(src, r),
+                    message: format!("表格第 {} 行的高度或宽度不合理（应为正的毫米数）", r + 1),
+                });
+            }
+        }
+        if let Some(columns) = &self.table.columns
+            && columns.iter().any(|c| !sane(*c, 0.1, 1000.0))
+        {
+            return at("columns", "表格的列宽 columns 应为正的毫米数".into());
+        }
+        for p in self.paragraphs() {
+            let ems = [p.indent, p.right, p.space_before, p.space_after];
+            if ems.iter().any(|v| !sane(*v, 0.0, 100.0))
+                || p.seal.is_some_and(|s| !sane(s, 0.0, 300.0))
+            {
+                return at(&p.text, "段落的缩进、段前段后或盖章区大小不合理".into());
             }
         }
         Ok(())

@@ -50,10 +50,25 @@ impl Forms {
     /// file is missing is the built-in one. Every mistake of every file is
     /// reported, with the file and line.
     pub fn load(dir: &Path) -> Result<Forms, Error> {
+        if dir.is_file() {
+            return Err(Error::Usage(format!(
+                "「{}」是一个文件，不是表格文件夹（--forms 或 beian.toml 的 forms 应指向 beian forms export 导出的文件夹）",
+                dir.display()
+            )));
+        }
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
                 "表格文件夹「{}」不存在（--forms 或 beian.toml 的 forms）；可用 beian forms export {} 导出内置表格再修改",
                 dir.display(),
+                dir.display()
+            )));
+        }
+        if FormKind::ALL
+            .iter()
+            .all(|k| !dir.join(file_name(*k)).exists())
+        {
+            return Err(Error::Usage(format!(
+                "表格文件夹「{}」中没有 account.toml 或 group.toml；请用 beian forms export 导出后修改，或检查文件夹名",
                 dir.display()
             )));
         }

@@ -600,6 +600,27 @@ mod tests {
     }
 
     #[test]
+    fn sizes_that_make_no_page_are_form_errors_with_their_line() {
+        for (from, to, says) in [
+            ("size = [210.0, 297.0]", "size = [0.0, 0.0]", "纸张大小"),
+            (
+                "size = 10.5, min_size = 7.5",
+                "size = 10.5, min_size = 12.0",
+                "min_size",
+            ),
+            ("size = 16,", "size = 1e9,", "字号"),
+            ("padding = [1.5, 1.0]", "padding = [nan, 1.0]", "padding"),
+            ("kind = \"account\"", "kind = \"accountX\"", "kind"),
+        ] {
+            let edited = ACCOUNT.replacen(from, to, 1);
+            assert_ne!(edited, ACCOUNT, "{from}");
+            let err = FormSpec::parse(&edited).expect_err(to);
+            assert!(err.message.contains(says), "{to}: {err}");
+            assert!(err.line.is_some(), "{to}: {err}");
+        }
+    }
+
+    #[test]
     fn copy_marks() {
         let spec = FormSpec::get(FormKind::Group);
         assert_eq!(spec.copy_mark(1, 1), None);

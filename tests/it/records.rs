@@ -207,8 +207,9 @@ fn canonical_text_is_what_the_first_beian_wrote() {
     ] {
         let text = std::fs::read_to_string(crate::util::root().join(record)).expect("read");
         let written = load(&text, Syntax::Toml).to_toml();
-        let pinned = std::fs::read_to_string(crate::util::fixture(&format!("canonical/{canonical}")))
-            .expect("pinned");
+        let pinned =
+            std::fs::read_to_string(crate::util::fixture(&format!("canonical/{canonical}")))
+                .expect("pinned");
         assert_eq!(written, pinned, "{record}");
     }
 }

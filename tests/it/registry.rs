@@ -358,6 +358,23 @@ fn one_registry_per_office_wherever_beian_runs() {
         "{}",
         named.stdout
     );
+    // Its [serial] numbers that registry.
+    std::fs::write(
+        b.path().join("beian.toml"),
+        "registry = \"办公室/登记簿.db\"\n[serial]\naccount = \"ZH-{year}-{seq:03}\"\n",
+    )
+    .expect("write");
+    let numbered = beian_home(
+        b.path(),
+        home.path(),
+        &["render", account.to_str().expect("utf-8")],
+        None,
+    );
+    assert!(
+        numbered.stdout.contains("已备案 ZH-"),
+        "{}",
+        numbered.stdout
+    );
 }
 
 /// 8 processes × 25 renders against one registry → 200 distinct serials, no gaps.

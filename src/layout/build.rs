@@ -193,6 +193,12 @@ fn meta(spec: &FormSpec, record: &Record, stamp: &Stamp) -> Meta {
     }
 }
 
+/// Room (mm) kept free at the foot of every page: a word processor opening
+/// the DOCX may set some lines wider or taller than we do (LibreOffice
+/// spaces Chinese from Latin text, ignoring `w:autoSpaceDE`), and each copy
+/// must stay one page there too.
+const WORD_SLACK: f32 = 4.0;
+
 /// What a paragraph is set into: its face and style, the room it has, the
 /// most lines it may take, and how its lines are chosen.
 #[derive(Clone, Copy)]
@@ -282,9 +288,10 @@ impl Builder<'_> {
             blocks.push(Block::Para(para));
         }
         // A value too long for its cell also overflows the page; say only that.
-        if y > height - margins[2] + 0.01 && self.violations.is_empty() {
+        let limit = height - margins[2] - mm(WORD_SLACK);
+        if y > limit + 0.01 && self.violations.is_empty() {
             self.violations.push(Overflow::Page {
-                over_mm: (y - (height - margins[2])) / mm(1.0),
+                over_mm: (y - limit) / mm(1.0),
                 crowded: self.crowded_fields(&blocks),
             });
         }
@@ -391,9 +398,7 @@ impl Builder<'_> {
         // The rows with room to spare (意见, where a seal goes) fill the page,
         // as they do on the original; short of room, they have none to give.
         let flex: Vec<usize> = (0..nrows).filter(|&r| spec.rows[r].flex).collect();
-        // Word and WPS may set a line a little taller than we do: a few
-        // millimetres stay free, so that each copy stays one page there too.
-        let spare = room - mm(3.0) - rows.iter().sum::<f32>();
+        let spare = room - mm(WORD_SLACK) - rows.iter().sum::<f32>();
         if spare > 0.0 && !flex.is_empty() {
             let each = spare / flex.len() as f32;
             for &r in &flex {

@@ -165,3 +165,120 @@ fn print_outline() {
         Err(e) => println!("{e}"),
     }
 }
+
+/// The texts of a layout's value paragraphs showing `field`, line by line.
+fn value_lines(layout: &beian::layout::Layout, field: &str) -> Vec<Vec<String>> {
+    layout.pages[0]
+        .paras()
+        .filter(|p| p.fields.iter().any(|f| f == field))
+        .map(|p| {
+            p.lines
+                .iter()
+                .map(|l| {
+                    l.items
+                        .iter()
+                        .filter_map(|i| match &i.kind {
+                            beian::layout::ItemKind::Text(t) => Some(t.clone()),
+                            _ => None,
+                        })
+                        .collect::<String>()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn layout_of_record(text: &str) -> beian::layout::Layout {
+    prepare_text(&Source::Stdin, text, None, LayoutOptions { copies: 1 })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .1
+}
+
+/// At the body size a 6-character 职务 and an 8-character name never break,
+/// and a 12-character class name breaks at most once, where a word ends.
+#[test]
+fn cells_are_wide_enough_for_what_people_write() {
+    for form in ["account", "group"] {
+        let example =
+            std::fs::read_to_string(crate::util::root().join(format!("examples/{form}.toml")))
+                .expect("example");
+        let text = example
+            .replacen("title = \"系主任\"", "title = \"党总支副书记\"", 1)
+            .replacen("title = \"辅导员\"", "title = \"党总支副书记\"", 1)
+            .replacen("name = \"张三\"", "name = \"阿卜杜·买买提江\"", 1)
+            .replacen("name = \"王芳\"", "name = \"阿卜杜·买买提江\"", 1);
+        assert_ne!(text, example, "{form}");
+        let layout = layout_of_record(&text);
+        for field in ["principal.title", "principal.name"] {
+            let lines = value_lines(&layout, field);
+            assert_eq!(lines.len(), 1, "{form} {field}");
+            assert_eq!(lines[0].len(), 1, "{form} {field}: {lines:?}");
+            assert!(
+                lines[0][0].chars().count() >= 6,
+                "{form} {field}: {lines:?}"
+            );
+        }
+    }
+    // 2023级电子商务10班 as a group's name, and as an account's name.
+    let class =
+        std::fs::read_to_string(crate::util::fixture("good/group-class.toml")).expect("read");
+    let lines = value_lines(&layout_of_record(&class), "group.name");
+    assert_eq!(lines, [["2023级电子商务10班"]]);
+    let account = std::fs::read_to_string(crate::util::root().join("examples/account.toml"))
+        .expect("example")
+        .replacen(
+            "name = \"信息工程系学生会\"",
+            "name = \"2023级电子商务10班\"",
+            1,
+        );
+    let lines = value_lines(&layout_of_record(&account), "account.name");
+    assert!(
+        lines == [vec!["2023级电子商务10班".to_owned()]]
+            || lines == [vec!["2023级".to_owned(), "电子商务10班".to_owned()]],
+        "{lines:?}"
+    );
+}
+
+/// Each 签名/签字 line leaves at least 35 mm to sign in, and 年 月 日 stands
+/// on a line of its own with at least 10 mm before 年 and between 年, 月, 日.
+#[test]
+fn there_is_room_to_sign_and_to_date_by_hand() {
+    let mm = beian::layout::PT_PER_MM;
+    for form in ["account", "group"] {
+        let text =
+            std::fs::read_to_string(crate::util::root().join(format!("examples/{form}.toml")))
+                .expect("example");
+        let layout = layout_of_record(&text);
+        let table = layout.pages[0].table().expect("table");
+        let mut signatures = 0;
+        for (area, cell) in table.cells() {
+            for (i, p) in cell.paras.iter().enumerate() {
+                let text = p.plain_text();
+                if !(text.ends_with("签名：") || text.ends_with("（公章）：")) {
+                    continue;
+                }
+                signatures += 1;
+                let end = p.lines[0]
+                    .items
+                    .iter()
+                    .map(|i| i.x + i.width)
+                    .fold(0.0, f32::max);
+                assert!(area.x + area.width - end >= 35.0 * mm, "{form}: {text}");
+                let date = cell.paras.get(i + 1).expect("a date line below");
+                assert_eq!(
+                    date.plain_text(),
+                    "年\u{3000}\u{3000}\u{3000}月\u{3000}\u{3000}\u{3000}日"
+                );
+                // Three ideographic spaces between, at the body size.
+                assert!(3.0 * date.size >= 10.0 * mm, "{form}");
+                let start = date.lines[0]
+                    .items
+                    .iter()
+                    .map(|i| i.x)
+                    .fold(f32::MAX, f32::min);
+                assert!(start - area.x >= 10.0 * mm, "{form}");
+            }
+        }
+        assert_eq!(signatures, 3, "{form}");
+    }
+}

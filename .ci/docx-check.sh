@@ -80,7 +80,7 @@ PY
     [ "$pages" = 2 ] || { echo "FAIL LibreOffice pages=$pages (want one per copy): $record"; fail=1; }
     [ "$size" = "595x842" ] || { echo "FAIL page size $size: $record"; fail=1; }
     # FORMS.md's □ are boxes: drop the checkbox glyphs as the texts drop □.
-    text=$(pdftotext "$pdf" - | tr -d ' \n\f\t' | sed 's/[☐☑]//g')
+    text=$(pdftotext "$pdf" - | tr -d ' \n\f\t' | sed 's/[☐☑　]//g') # boxes and ideographic spaces
     while IFS= read -r want; do
       [ -z "$want" ] && continue
       case "$want" in 其他_*) continue ;; esac # filled in on records that choose 其他

@@ -136,7 +136,13 @@ impl fmt::Display for Error {
                 "{source}:{line}:{column}：第 {line} 行第 {column} 列格式错误，没有生成文件：{message}"
             ),
             Error::Many(all) => {
-                write!(f, "{} 份记录需要修改，没有生成任何文件。", all.len())?;
+                let records = all
+                    .iter()
+                    .all(|e| matches!(e, Error::Rejected { .. } | Error::Syntax { .. }));
+                match records {
+                    true => write!(f, "{} 份记录需要修改，没有生成任何文件。", all.len())?,
+                    false => write!(f, "{} 个问题，没有生成任何文件。", all.len())?,
+                }
                 for e in all {
                     write!(f, "\n\n{e}")?;
                 }

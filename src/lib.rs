@@ -5,6 +5,7 @@
 //! [`commands`]) → [`layout`] (one backend-neutral model) → [`render`] (PDF,
 //! DOCX). Every printed word comes from `forms/*.toml` ([`form`]).
 
+pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod error;

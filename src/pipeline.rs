@@ -3,6 +3,7 @@
 //! writes nothing until all its records have passed them (then only an I/O
 //! failure can stop it part way, and it says what was done).
 
+use crate::batch::{Entry, Origin};
 use crate::error::Error;
 use crate::io::Source;
 use crate::layout::{self, Layout, LayoutOptions};
@@ -12,7 +13,7 @@ use crate::record::{Node, Record, Stamp, Syntax};
 /// A record that passed every check, with its layout (under the stamp the
 /// record carries, if any).
 pub struct Prepared {
-    pub source: Source,
+    pub origin: Origin,
     pub record: Record,
     pub stamp: Stamp,
     pub layout: Layout,
@@ -36,14 +37,28 @@ pub fn prepare_stamped(
     syntax: Option<Syntax>,
     options: LayoutOptions,
 ) -> Result<(Record, Stamp, Layout), Error> {
-    let syntax = source.syntax(syntax, text);
-    let node = Node::parse(text, syntax).map_err(|e| Error::Syntax {
-        source: source.name(),
-        line: e.line,
+    let node = parse(&source.name(), text, source.syntax(syntax, text), 0)?;
+    prepare_node(&source.name(), &node, options)
+}
+
+/// Parses a record's text; `line_offset` places a syntax error in the file
+/// the text is a part of (a line of JSON Lines).
+fn parse(name: &str, text: &str, syntax: Syntax, line_offset: usize) -> Result<Node, Error> {
+    Node::parse(text, syntax).map_err(|e| Error::Syntax {
+        source: name.to_owned(),
+        line: e.line + line_offset,
         column: e.column,
         message: e.message,
-    })?;
-    let checked = validate::check(&node);
+    })
+}
+
+/// Validates and lays out a parsed record; `name` is how messages call it.
+pub fn prepare_node(
+    name: &str,
+    node: &Node,
+    options: LayoutOptions,
+) -> Result<(Record, Stamp, Layout), Error> {
+    let checked = validate::check(node);
     let mut violations = checked.violations;
     let layout = match &checked.record {
         Some(record) => match layout::build(record, &checked.stamp, options) {
@@ -69,22 +84,33 @@ pub fn prepare_stamped(
             Ok((record, checked.stamp, layout))
         }
         _ => Err(Error::Rejected {
-            source: source.name(),
+            source: name.to_owned(),
             violations,
         }),
     }
 }
 
-/// Reads and prepares one record.
-pub fn prepare(
-    source: Source,
-    syntax: Option<Syntax>,
-    options: LayoutOptions,
-) -> Result<Prepared, Error> {
-    let text = source.read()?;
-    let (record, stamp, layout) = prepare_stamped(&source, &text, syntax, options)?;
+/// Prepares one record as the sources hold it.
+pub fn prepare(entry: Entry, options: LayoutOptions) -> Result<Prepared, Error> {
+    let (origin, node) = match entry {
+        Entry::Tree { origin, node } => (origin, node),
+        Entry::Text {
+            origin,
+            text,
+            syntax,
+        } => {
+            let (syntax, offset) = match &origin {
+                Origin::Whole(source) => (source.syntax(syntax, &text), 0),
+                Origin::Line { line, .. } => (Syntax::Json, line - 1),
+                _ => (syntax.unwrap_or_else(|| Syntax::sniff(&text)), 0),
+            };
+            let node = parse(&origin.name(), &text, syntax, offset)?;
+            (origin, node)
+        }
+    };
+    let (record, stamp, layout) = prepare_node(&origin.name(), &node, options)?;
     Ok(Prepared {
-        source,
+        origin,
         record,
         stamp,
         layout,

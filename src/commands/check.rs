@@ -9,7 +9,7 @@ use crate::record::Syntax;
 /// Checks every record; all problems of all records are reported at once.
 pub fn check(sources: Vec<Source>, syntax: Option<Syntax>, say: Say<'_>) -> Result<(), Error> {
     for p in prepare_all(sources, syntax, LayoutOptions::default())? {
-        say(&format!("{}：检查通过", p.source.name()));
+        say(&format!("{}：检查通过", p.origin.name()));
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub use render::{RenderJob, render, render_draft, render_filed};
 pub use show::show;
 pub use verify::verify;
 
+use crate::batch;
 use crate::cli::{Command, Invocation};
 use crate::error::{Error, Violation};
 use crate::form::{FormSpec, Forms, export, use_forms};
@@ -107,8 +108,8 @@ fn prepare_all(
     }
     let mut prepared = Vec::new();
     let mut failures = Vec::new();
-    for source in sources {
-        match pipeline::prepare(source, syntax, options) {
+    for entry in batch::expand(sources, syntax) {
+        match entry.and_then(|entry| pipeline::prepare(entry, options)) {
             Ok(p) => prepared.push(p),
             // Every record is read and checked, whatever goes wrong with one.
             Err(e) => failures.push(e),

@@ -78,7 +78,7 @@ pub fn render_draft(
             .stamp
             .serial
             .clone()
-            .or_else(|| p.source.stem())
+            .or_else(|| p.origin.stem())
             .or_else(|| p.stamp.uuid.clone())
             .unwrap_or_else(|| "record".to_owned());
         for &f in formats {
@@ -86,8 +86,8 @@ pub fn render_draft(
             if let Some((j, _)) = planned.insert(path.clone(), (i, f)) {
                 return Err(Error::Usage(format!(
                     "「{}」和「{}」都会写到「{}」；请分开输出目录或给记录编号",
-                    prepared[j].source.name(),
-                    p.source.name(),
+                    prepared[j].origin.name(),
+                    p.origin.name(),
                     path.display()
                 )));
             }
@@ -174,22 +174,22 @@ pub fn render_filed(
             return Err(Error::Internal("filing returned without rendering".into()));
         };
         say(&match (filed.is_new, filed.version) {
-            (true, 1) => format!("已备案 {}（{}）", filed.serial, p.source.name()),
+            (true, 1) => format!("已备案 {}（{}）", filed.serial, p.origin.name()),
             (true, v) => format!(
                 "已更正 {} —— 第 {v} 版（{}）",
                 filed.serial,
-                p.source.name()
+                p.origin.name()
             ),
             (false, v) if filed.output_revision == OUTPUT_REVISION => format!(
                 "{} 第 {v} 版已备案过，内容相同，照原样重新生成（{}）",
                 filed.serial,
-                p.source.name()
+                p.origin.name()
             ),
             (false, v) => format!(
                 "{} 第 {v} 版已备案过，内容相同；版式修订 {} → {OUTPUT_REVISION}，按现在的版式重新生成，文件字节与当初不同（当初的文件仍可用 beian verify 核验）（{}）",
                 filed.serial,
                 filed.output_revision,
-                p.source.name()
+                p.origin.name()
             ),
         });
         for o in &outputs {
@@ -216,7 +216,7 @@ fn check_serials(
     let mut serials: Vec<Option<String>> = Vec::new();
     for p in prepared {
         let reject = |message: String| Error::Rejected {
-            source: p.source.name(),
+            source: p.origin.name(),
             violations: vec![serial_violation(message)],
         };
         // A record that carries the uuid of a filing is that filing.
@@ -250,7 +250,7 @@ fn check_serials(
             {
                 problems.push(reject(format!(
                     "「{s}」在这一批中出现了两次（另一份是 {}）；一个编号只对应一个帐号或群",
-                    prepared[i].source.name()
+                    prepared[i].origin.name()
                 )));
             }
         }
@@ -290,7 +290,7 @@ fn stamped_layout(
         (false, _) => layout::build_with(spec, &p.record, stamp, options),
     };
     laid_out.map_err(|overflows| Error::Rejected {
-        source: p.source.name(),
+        source: p.origin.name(),
         violations: overflows
             .iter()
             .map(|o| overflow_violation(p.record.form, o))

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, helpers in `util.rs`. Every fixture
 //! runs through every stage and every renderer.
 
+mod batch;
 mod cli;
 mod docx;
 mod forms;

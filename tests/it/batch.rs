@@ -1,0 +1,146 @@
+//! Many records at once: CSV rosters in the encodings Chinese offices save
+//! them in, JSON arrays, JSON Lines, folders; every message names the row.
+
+use crate::util::{beian_in, listing, root};
+
+/// A department's roster of `n` class groups, row `bad` rows with a short
+/// mobile, saved as Chinese Excel saves CSV (GB18030).
+fn department(n: usize, bad: &[usize]) -> Vec<u8> {
+    let mut text = String::from(
+        "申请单位名称,群类型,群名称,群号,是否认证,开通时间,第一责任人·姓名,第一责任人·职务,第一责任人·手机,第一责任人·邮箱,管理员·姓名,管理员·职务,管理员·手机,管理员·邮箱\r\n",
+    );
+    for i in 1..=n {
+        let row = i + 1;
+        let mobile = if bad.contains(&row) {
+            "1380000"
+        } else {
+            "13800000000"
+        };
+        text.push_str(&format!(
+            "电子商务系,QQ群,2023级电子商务{i}班,8734629{i:02},否,2023-09-06,李明,辅导员,{mobile},liming@example.edu.cn,学生{i},班长,13600000000,s{i}@example.edu.cn\r\n"
+        ));
+    }
+    encoding_rs::GB18030.encode(&text).0.into_owned()
+}
+
+#[test]
+fn a_gbk_roster_with_two_bad_rows_names_them_and_files_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("名单.csv"), department(35, &[7, 30])).expect("write");
+    let check = beian_in(dir.path(), &["check", "名单.csv"], None);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("2 份记录需要修改"),
+        "{}",
+        check.stderr
+    );
+    for (row, class) in [(7, 6), (30, 29)] {
+        let said = format!("名单.csv 第 {row} 行（2023级电子商务{class}班）：有 1 处需要修改");
+        assert!(check.stderr.contains(&said), "{said}\n{}", check.stderr);
+    }
+    assert!(
+        check
+            .stderr
+            .contains("principal.mobile（第一责任人·手机）：「1380000」不是11位手机号"),
+        "{}",
+        check.stderr
+    );
+    let render = beian_in(
+        dir.path(),
+        &["render", "名单.csv", "-o", "out", "--registry", "beian.db"],
+        None,
+    );
+    assert_eq!(render.code, 1, "{}", render.stderr);
+    assert_eq!(
+        listing(dir.path()),
+        ["名单.csv"],
+        "nothing is written or filed"
+    );
+}
+
+#[test]
+fn a_roster_files_its_rows_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("名单.csv"), department(12, &[])).expect("write");
+    let run = beian_in(
+        dir.path(),
+        &["render", "名单.csv", "-o", "out", "--registry", "beian.db"],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Row 2 gets the lowest number, row 13 the highest: 1班 … 12班.
+    let filed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("已备案"))
+        .collect();
+    assert_eq!(filed.len(), 12);
+    for (i, line) in filed.iter().enumerate() {
+        let want = format!(
+            "QUN-{}-{:04}（名单.csv 第 {} 行（2023级电子商务{}班））",
+            year(),
+            i + 1,
+            i + 2,
+            i + 1
+        );
+        assert!(line.contains(&want), "{line} / {want}");
+    }
+}
+
+#[test]
+fn the_example_roster_holds_accounts_and_groups_of_one_department() {
+    let run = crate::util::beian(&["check", "examples/roster.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.matches("检查通过").count(), 5, "{}", run.stdout);
+}
+
+#[test]
+fn json_arrays_json_lines_and_folders() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let account = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
+    let group = std::fs::read_to_string(root().join("examples/group.toml")).expect("read");
+    // The records as JSON, through the binary's own check of a TOML file.
+    let as_json = |toml: &str| -> String {
+        let source = beian::io::Source::Stdin;
+        let options = beian::layout::LayoutOptions::default();
+        let (record, _) = beian::pipeline::prepare_text(&source, toml, None, options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        // One line, for JSON Lines.
+        let value: serde_json::Value = serde_json::from_str(&record.to_json()).expect("json");
+        value.to_string()
+    };
+    let (a, g) = (as_json(&account), as_json(&group));
+    std::fs::create_dir_all(dir.path().join("系部/电子商务系")).expect("mkdir");
+    std::fs::write(dir.path().join("系部/a.json"), format!("[{a}, {g}]")).expect("write");
+    let lines = |extra: &str| format!("{g}\n\n{extra}");
+    let jsonl = dir.path().join("系部/电子商务系/b.jsonl");
+    std::fs::write(&jsonl, lines("")).expect("write");
+    std::fs::write(dir.path().join("系部/电子商务系/c.toml"), &account).expect("write");
+    let run = beian_in(dir.path(), &["check", "系部"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // In path order, each named by its place.
+    let said: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        said,
+        [
+            "系部/a.json 第 1 项：检查通过",
+            "系部/a.json 第 2 项：检查通过",
+            "系部/电子商务系/b.jsonl 第 1 行：检查通过",
+            "系部/电子商务系/c.toml：检查通过",
+        ]
+    );
+    // A bad line is named by its line in the file.
+    std::fs::write(&jsonl, lines("{\"form\": \"group\"}\n")).expect("write");
+    let run = beian_in(dir.path(), &["check", "系部"], None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("系部/电子商务系/b.jsonl 第 3 行：有"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn year() -> i32 {
+    use chrono::Datelike;
+    chrono::Local::now().year()
+}

@@ -20,6 +20,9 @@ command -v pdftotext >/dev/null || need+=(poppler-utils)
 /usr/bin/python3 -c 'import docx' 2>/dev/null || need+=(python3-docx)
 /usr/bin/python3 -c 'import pypdf' 2>/dev/null || need+=(python3-pypdf)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# A Chinese font, as every Chinese office has one (宋体): without it LibreOffice
+# sets the forms' text in whatever it finds, and page counts mean nothing.
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -69,7 +72,11 @@ import sys, docx
 d = docx.Document(sys.argv[1])
 assert len(d.tables) == 2, f"{len(d.tables)} tables"
 for t in d.tables:
-    assert len(t.columns) == 8, f"{len(t.columns)} columns"
+    # Rows have their own cell edges: the grid is their union (≥ 8 columns),
+    # and every row covers all of it.
+    assert len(t.columns) >= 8, f"{len(t.columns)} columns"
+    for r in t.rows:
+        assert len(r.cells) == len(t.columns), f"a row of {len(r.cells)} cells"
 s = d.sections[0]
 assert (round(s.page_width.mm), round(s.page_height.mm)) == (210, 297), "not A4"
 PY

@@ -452,10 +452,18 @@ impl Builder<'_> {
     /// its `lines` if it has a limit.
     fn para(&mut self, p: &ParaSpec, x: f32, y: f32, width: f32, default_align: Align) -> Para {
         let named = self.spec.style(p.style.as_deref().unwrap_or("body"));
-        // Values give up size when the page needs it (see `build_with`).
+        // Values that take more than a line give up size when the page needs
+        // it (see `build_with`); a value on one line keeps its size.
+        let wraps = || {
+            let spans = self.spans(&p.markup);
+            let face = self.spec.face(named);
+            let room = width - p.right * named.size;
+            let set = text::set(&spans, face, named.size, room, 0.0, true, Breaking::Value);
+            set.lines.len() > 1
+        };
         let shrunk;
         let style = match p.style.as_deref() {
-            Some("value") if self.shrink > 0.0 => {
+            Some("value") if self.shrink > 0.0 && wraps() => {
                 shrunk = StyleSpec {
                     size: named.size - self.shrink,
                     ..named.clone()
@@ -499,6 +507,7 @@ impl Builder<'_> {
             lines: Vec::new(),
             seal: p.seal.is_some(),
             place: Placement::Flow,
+            keep_lines: p.style.as_deref() == Some("value"),
         };
         if let Some(seal) = p.seal {
             para.height = mm(seal);

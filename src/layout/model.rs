@@ -88,6 +88,10 @@ pub struct Para {
     pub seal: bool,
     /// In the flow of the page, or out of it in the page margin.
     pub place: Placement,
+    /// The lines were chosen with care (a record's value, broken where a
+    /// word ends): an editable output keeps these breaks rather than let a
+    /// word processor break the value again.
+    pub keep_lines: bool,
 }
 
 /// Where a paragraph stands on its page.

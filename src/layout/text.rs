@@ -215,6 +215,8 @@ fn break_penalty(pieces: &[Piece], i: usize) -> Option<f32> {
     Some(
         match (class(before.last_char()), class(after.first_char())) {
             (' ', _) => 0.0,
+            // 「党总支书记兼副院长 / （主持工作）」: an aside starts a word.
+            (_, 'p') if after.first_char().is_some_and(|c| NO_END.contains(c)) => 0.5,
             ('p', _) if matches!(before.last_char(), Some('_' | '-' | '.' | '@' | '/')) => 2.0,
             ('p', _) => 1.0,
             // 「2023级 / 电子商务」: a number and its measure word are a word.
@@ -557,6 +559,10 @@ mod tests {
     #[test]
     fn values_break_where_a_word_ends() {
         let value = |text: &str, em: f32| texts_as(&[Span::Text(text.into())], em, Breaking::Value);
+        assert_eq!(
+            value("党总支书记兼副院长（主持工作）", 9.5),
+            ["党总支书记兼副院长", "（主持工作）"]
+        );
         assert_eq!(value("2023级电子商务10班", 7.0), ["2023级", "电子商务10班"]);
         assert_eq!(value("2023级电子商务10班", 12.0), ["2023级电子商务10班"]);
         // As few lines as any breaking allows; where that many lines can

@@ -736,18 +736,36 @@ pub fn overflow_violation(form: FormKind, overflow: &Overflow) -> Violation {
             path: String::new(),
             label: String::new(),
             message: format!(
-                "内容太多，本表一页放不下（超出{}）；请精简这些较长的项：{}",
+                "内容太多，本表一页放不下（超出{}）；{}",
                 match over_mm {
                     m if *m < 1.0 => "不到 1 毫米".to_owned(),
                     m => format!("约 {m:.0} 毫米"),
                 },
-                crowded
-                    .iter()
-                    .map(|f| format!("{f}（{}）", spec.label(f)))
-                    .collect::<Vec<_>>()
-                    .join("、")
+                shorten(spec, crowded)
             ),
         },
+    }
+}
+
+/// What to ask the user to shorten when a form is too long for its page:
+/// the longest of the values a unit can word more briefly (a name, a title,
+/// the unit's name; never an id, a number or an address), at most three.
+fn shorten(spec: &FormSpec, crowded: &[String]) -> String {
+    let wordy = |f: &str| {
+        matches!(
+            f,
+            "unit" | "account.name" | "group.name" | "account.platform_other" | "group.type_other"
+        ) || f.ends_with(".title")
+    };
+    let fields: Vec<String> = crowded
+        .iter()
+        .filter(|f| wordy(f))
+        .take(3)
+        .map(|f| format!("{f}（{}）", spec.label(f)))
+        .collect();
+    match fields.is_empty() {
+        true => "请检查哪些项写得太长".to_owned(),
+        false => format!("请精简这些较长的项：{}", fields.join("、")),
     }
 }
 

@@ -451,7 +451,7 @@ unit = "信息工程系 R&D <实验室>"
 [account]
 platform = "其他"
 platform_other = "A&B"
-name = "\"学生会\" & <新媒体>"
+name = "\"会\"&<媒>"
 id = "a<b>&c"
 interactive = false
 [principal]
@@ -470,14 +470,14 @@ email = "lisi@example.edu.cn"
     let xml = part(&bytes, "word/document.xml");
     // Escaped in the XML…
     assert!(xml.contains("R&amp;D &lt;实验室&gt;"));
-    assert!(xml.contains("&quot;学生会&quot; &amp; &lt;新媒体&gt;"));
+    assert!(xml.contains("&quot;会&quot;&amp;&lt;媒&gt;"));
     assert!(!xml.contains("R&D"));
     // …and as typed once read back (the tokenizer rejects bad markup).
     let doc = read_doc(&xml);
     let text = doc.copies[0].concat();
     for typed in [
         "信息工程系 R&D <实验室>",
-        "\"学生会\" & <新媒体>",
+        "\"会\"&<媒>",
         "a<b>&c",
         "主任&书记",
         "a&b@example.edu.cn",

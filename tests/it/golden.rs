@@ -23,24 +23,24 @@ const PINNED_FOR_REVISION: u32 = 3;
 /// (the same with the fixed stamp of [`stamp`]). Two copies (the default).
 #[rustfmt::skip]
 const GOLDEN: &[(&str, &str)] = &[
-    ("draft-embed/XMT-2026-0003.docx", "70f61e26aab967a9cdf0663b0532685fd1619034955384f3dad3ab3796ee7f57"),
-    ("draft-embed/account.docx", "d999a8ce27552c2c14c84e31c01f24d5432edf52f953fd377313bcf4015d828c"),
+    ("draft-embed/XMT-2026-0003.docx", "cb8011a7b2956e06df412e747a2c934bde979f1b2d4348eab64b6cbf722e4fe6"),
+    ("draft-embed/account.docx", "ebf353a80e1c93617cdfad2e1720bd3fcb477b1f6c17ce36043396c15f43eb55"),
     ("draft-embed/group.docx", "7e96189f433f0b45cca0e890a14c0886ca27d5249998d5d608efeb04b7be4962"),
-    ("draft/XMT-2026-0003.docx", "bb574e6963b4e93d162c3658f794fb1e065f76d2ad9a5f2536c19ee0c97d0895"),
-    ("draft/XMT-2026-0003.pdf", "8af6b02fb647c8d85cd06639d933e1f5b81dedc3fda553d32649ee885c90a990"),
-    ("draft/account.docx", "c7595ce533494c79cb1a608e7263120ed61b52a9011e16c04618ef461dde161d"),
-    ("draft/account.pdf", "0f6405a94b489bbead8b343a87e4c5febb3286739e9f95beaa57c075089c50f2"),
+    ("draft/XMT-2026-0003.docx", "92890df482065f5e67cbb2722085c03f3fbbe3bc1775e3472c49021a0e94be50"),
+    ("draft/XMT-2026-0003.pdf", "3ea2dcdf8962ba73a59741136f60ebbead6347284b6b69ce6c66fadf1198c388"),
+    ("draft/account.docx", "554e89d2eac6d63847712e9136ee11b1d6201026014e53c9c86fbd533b092d51"),
+    ("draft/account.pdf", "8a2a6c58bbce9f3736b4e248183c62816d5dea063f738349bb52dd304d83e50e"),
     ("draft/group.docx", "44268b747dc9fca9fe40367d19d77466a4b3e255cb74f946f2e20f32d31d5f04"),
     ("draft/group.pdf", "dd9dcb048d6e37040a037ab786540861f3c8441b90194fa073dc97a247a81277"),
     ("filed-embed/QUN-2026-0001.docx", "2eeeb97756e545497e3466f3b035c41481df5a38326c3612d9676f93b28e30b8"),
-    ("filed-embed/XMT-2026-0001.docx", "13b2ad2cb6ae44d94c48d94c56b1b6c75997cf163bb665b8d6045dc10e3656ae"),
-    ("filed-embed/XMT-2026-0003.docx", "fcaefbacac98650597ceb4d8fbbbf16f0686a62100ded93a1c5770fd8a885e43"),
+    ("filed-embed/XMT-2026-0001.docx", "85f61babe7f5f826605c8b6f13dc1cb96992759de502479e332b87fc0c229a1c"),
+    ("filed-embed/XMT-2026-0003.docx", "b10b82c9124ffdc93e887c0b5c1554b2f055c33347649a833b94fb29312f060f"),
     ("filed/QUN-2026-0001.docx", "94070b3df7a3e4f2fdfcdc913b07737248e18beb7404faaf979619f3fb008b11"),
     ("filed/QUN-2026-0001.pdf", "e95ec9b7333a9cfc917f0c96c3e9395206e53d49e15a0dd00431de882fcb0c27"),
-    ("filed/XMT-2026-0001.docx", "7a4597227d43270497bf420e14515ea177aea1407f1c421c7ccde83623620617"),
-    ("filed/XMT-2026-0001.pdf", "f526040b5232fa4ab5aafc96985926cbc55d733b8b36a48d42ce3ea0fd512cda"),
-    ("filed/XMT-2026-0003.docx", "7b21ff3efef84fb6cb32ea76648c6763a01c38efc3002a2c8ff764e37e4460aa"),
-    ("filed/XMT-2026-0003.pdf", "828f6b1ec9c8c37273531811228a945996c29f47fc1cb5c61ff65c683c372981"),
+    ("filed/XMT-2026-0001.docx", "f231b03f7d61d53005efb376744bbf57d519530f739df8c1b17873d7c3e89798"),
+    ("filed/XMT-2026-0001.pdf", "b84c6f7cb3bf6052a8dd49c10ed762eeb3b6fd7151d04853b0134dbfb16bb924"),
+    ("filed/XMT-2026-0003.docx", "c03f1d66facd88437224f1132d2e8e4cf0a1ed04c71f0b691242989d33358ecb"),
+    ("filed/XMT-2026-0003.pdf", "5108ce21d671c8b82e53bbff5a6e3c0149cb8070c572a0f960d4eb9ac0f50d31"),
 ];
 
 /// The examples pinned, by file name in `examples/`.

@@ -6,7 +6,9 @@ use super::fonts::{shipped_family, tagged};
 use super::xml::{NS_MC, NS_W, NS_W14, Xml};
 use crate::fonts;
 use crate::form::{Align, VAlign};
-use crate::layout::{Block, Cell, Font, Layout, Page, Para, Placement, Slot, Span, Table};
+use crate::layout::{
+    Block, Cell, Font, ItemKind, Layout, Page, Para, Placement, Slot, Span, Table,
+};
 
 // ---------------------------------------------------------------------------
 // Units
@@ -283,7 +285,13 @@ impl Body {
         );
         style.write(x, RunKind::Text);
         x.close("w:pPr");
-        if !p.seal {
+        if p.seal {
+            // A clear area: no text.
+        } else if let Some(lines) = kept_lines(p) {
+            // A value keeps the breaks layout chose for it.
+            self.note_text(&p.font, &lines);
+            text_run(self.x(), &style, RunKind::Text, &lines);
+        } else {
             for span in &p.spans {
                 self.span(p, &style, span);
             }
@@ -584,6 +592,28 @@ impl RunStyle {
         }
         x.close("w:rPr");
     }
+}
+
+/// A value set on several lines, as one text with a line break between
+/// lines; `None` for anything else.
+fn kept_lines(p: &Para) -> Option<String> {
+    if !p.keep_lines || p.lines.len() < 2 || !p.spans.iter().all(|s| matches!(s, Span::Text(_))) {
+        return None;
+    }
+    let lines: Vec<String> = p
+        .lines
+        .iter()
+        .map(|l| {
+            l.items
+                .iter()
+                .filter_map(|i| match &i.kind {
+                    ItemKind::Text(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    Some(lines.join("\n"))
 }
 
 /// A run of text; tabs and line breaks in it become `w:tab` and `w:br`.

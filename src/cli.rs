@@ -70,6 +70,12 @@ enum Cmd {
         /// 登记记录中手工编写的旧编号（beian 之前已编号的表格）
         #[arg(long)]
         import: bool,
+        /// 一批记录中有需要修改的：照样备案、生成其余的，最后列出需要修改的（退出码 1）；不加则一份也不备案
+        #[arg(long)]
+        keep_going: bool,
+        /// 文件名写成「编号 名称.pdf」（如「QUN-2026-0003 2023级电子商务3班.pdf」），便于各班各帐号对号
+        #[arg(long)]
+        name_files: bool,
         /// 打印几份（每份一页）；两份及以上时每份标明「第一联」「第二联」及留存方
         #[arg(long, value_name = "份数", default_value_t = 2,
               value_parser = clap::value_parser!(u8).range(1..=10))]
@@ -259,6 +265,8 @@ impl Invocation {
                 input_format,
                 draft,
                 import,
+                keep_going,
+                name_files,
             } => {
                 let mut formats: Vec<Format> = formats
                     .into_iter()
@@ -290,6 +298,8 @@ impl Invocation {
                     syntax: syntax(input_format),
                     draft,
                     import,
+                    keep_going,
+                    name_files,
                 })
             }
             Cmd::Regen {

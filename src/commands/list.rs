@@ -40,7 +40,7 @@ pub fn list(
 }
 
 /// Pads columns to equal display width (a CJK character is two columns).
-fn align<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
+pub(super) fn align<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
     let width = |s: &str| -> usize {
         s.chars()
             .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })

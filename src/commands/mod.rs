@@ -103,6 +103,20 @@ fn prepare_all(
     syntax: Option<Syntax>,
     options: LayoutOptions,
 ) -> Result<Vec<Prepared>, Error> {
+    let (prepared, failures) = prepare_each(sources, syntax, options)?;
+    match failures {
+        None => Ok(prepared),
+        Some(e) => Err(e),
+    }
+}
+
+/// Prepares every record: those that passed, and all the rejections of the
+/// others (every record is read and checked, whatever goes wrong with one).
+fn prepare_each(
+    sources: Vec<Source>,
+    syntax: Option<Syntax>,
+    options: LayoutOptions,
+) -> Result<(Vec<Prepared>, Option<Error>), Error> {
     if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
         return Err(Error::Usage("标准输入「-」只能用一次".into()));
     }
@@ -111,14 +125,18 @@ fn prepare_all(
     for entry in batch::expand(sources, syntax) {
         match entry.and_then(|entry| pipeline::prepare(entry, options)) {
             Ok(p) => prepared.push(p),
-            // Every record is read and checked, whatever goes wrong with one.
             Err(e) => failures.push(e),
         }
     }
-    match failures.len() {
-        0 => Ok(prepared),
-        1 => Err(failures.remove(0)),
-        _ => Err(Error::Many(failures)),
+    Ok((prepared, many(failures)))
+}
+
+/// One error for several, or none.
+fn many(mut errors: Vec<Error>) -> Option<Error> {
+    match errors.len() {
+        0 => None,
+        1 => Some(errors.remove(0)),
+        _ => Some(Error::Many(errors)),
     }
 }
 

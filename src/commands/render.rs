@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{Say, filing_spec, form_name, open, prepare_all, registry_error, serial_violation};
+use super::{Say, filing_spec, form_name, open, prepare_each, registry_error, serial_violation};
 use crate::error::Error;
 use crate::form::FormSpec;
 use crate::io::{self, Source};
@@ -38,27 +38,105 @@ pub struct RenderJob {
     pub draft: bool,
     /// Accept serials the registry does not know (hand-numbered forms).
     pub import: bool,
+    /// File the good records of a batch, and list the bad ones, instead of
+    /// filing nothing.
+    pub keep_going: bool,
+    /// Name filed outputs `<serial> <name>.pdf`, so a department sees which
+    /// class got which file.
+    pub name_files: bool,
 }
 
 /// Runs `render`: prepares every record (all or nothing), then drafts or files.
 pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), Error> {
-    let prepared = prepare_all(job.sources, job.syntax, job.options)?;
-    match job.draft {
+    let (prepared, rejected) = prepare_each(job.sources, job.syntax, job.options)?;
+    let rejected = match (rejected, job.keep_going) {
+        (None, _) => None,
+        (Some(e), false) => return Err(e),
+        // The good records go on; the bad ones are listed at the end.
+        (Some(e), true) if !prepared.is_empty() => Some(e),
+        (Some(e), true) => return Err(e),
+    };
+    let done = match job.draft {
         true => render_draft(&prepared, &job.output, &job.formats, say),
         false => {
             let mut registry = open(settings)?;
             say(&settings.registry_line());
             let now = chrono::Local::now().fixed_offset();
+            let naming = match job.name_files {
+                true => Naming::SerialAndName,
+                false => Naming::Serial,
+            };
             render_filed(
                 &mut registry,
                 &prepared,
                 &job.output,
-                job.options,
-                &job.formats,
-                job.import,
-                now,
+                &Filing {
+                    options: job.options,
+                    formats: &job.formats,
+                    import: job.import,
+                    naming,
+                    now,
+                },
                 say,
             )
+        }
+    };
+    match (done, rejected) {
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(rejected)) => {
+            say(&format!(
+                "以下记录没有备案（其余的已备案）：{}",
+                match &rejected {
+                    Error::Many(all) => format!("共 {} 份", all.len()),
+                    _ => "1 份".to_owned(),
+                }
+            ));
+            Err(rejected)
+        }
+    }
+}
+
+/// How filed outputs are named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Naming {
+    /// `XMT-2026-0007.pdf`
+    Serial,
+    /// `XMT-2026-0007 信息工程系学生会.pdf`
+    SerialAndName,
+}
+
+/// How to file: everything `render_filed` needs besides the records.
+#[derive(Clone, Copy)]
+pub struct Filing<'a> {
+    pub options: LayoutOptions,
+    pub formats: &'a [Format],
+    pub import: bool,
+    pub naming: Naming,
+    /// The filing time of new filings (the only wall-clock time in beian).
+    pub now: DateTime<FixedOffset>,
+}
+
+/// The file name of an output: the serial, and with `SerialAndName` the
+/// account's or group's name, made safe as a file name on every system.
+fn output_name(serial: &str, name: &str, naming: Naming, ext: &str) -> String {
+    match naming {
+        Naming::Serial => format!("{serial}.{ext}"),
+        Naming::SerialAndName => {
+            let safe: String = name
+                .chars()
+                .map(|c| match c {
+                    '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+                    c if c.is_control() => '_',
+                    c => c,
+                })
+                .take(40)
+                .collect();
+            let safe = safe.trim().trim_matches('.');
+            match safe.is_empty() {
+                true => format!("{serial}.{ext}"),
+                false => format!("{serial} {safe}.{ext}"),
+            }
         }
     }
 }
@@ -112,21 +190,25 @@ pub fn render_draft(
 /// record's outputs, plus `<serial>.toml`, the filed record, a self-contained
 /// source for regeneration. What was done is said as it is done, so that a
 /// failure part way still tells what was filed.
-#[allow(clippy::too_many_arguments)]
 pub fn render_filed(
     registry: &mut Registry,
     prepared: &[Prepared],
     out_dir: &Path,
-    options: LayoutOptions,
-    formats: &[Format],
-    import: bool,
-    now: DateTime<FixedOffset>,
+    how: &Filing<'_>,
     say: Say<'_>,
 ) -> Result<(), Error> {
+    let Filing {
+        options,
+        formats,
+        import,
+        naming,
+        now,
+    } = *how;
     let serials = check_serials(registry, prepared, import)?;
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "创建目录", e))?;
     io::clean_stale_temporaries(out_dir);
     let copies = options.copies as u32;
+    let mut summary = vec![["编号", "名称", "文件"].map(str::to_owned)];
     for (p, serial) in prepared.iter().zip(&serials) {
         let content = p.record.to_toml();
         let req = FilingRequest {
@@ -158,7 +240,12 @@ pub fn render_filed(
                 outputs.push(Output {
                     kind: format.kind().to_owned(),
                     copies,
-                    file_name: format!("{}.{}", filed.serial, format.ext()),
+                    file_name: output_name(
+                        &filed.serial,
+                        p.record.subject_name(),
+                        naming,
+                        format.ext(),
+                    ),
                     bytes: format.render(&layout)?,
                     text_sha256: text_sha256.clone(),
                 });
@@ -200,6 +287,19 @@ pub fn render_filed(
         let source = out_dir.join(format!("{}.toml", filed.serial));
         io::write_atomic(&source, filed_source(&stamp, &content).as_bytes())?;
         say(&format!("  已生成 {}（备案记录）", source.display()));
+        let files: Vec<&str> = outputs.iter().map(|o| o.file_name.as_str()).collect();
+        summary.push([
+            filed.serial.clone(),
+            p.record.subject_name().to_owned(),
+            files.join("、"),
+        ]);
+    }
+    // Which class, which account got which number: for the department.
+    if summary.len() > 2 {
+        say("");
+        for line in super::list::align(&summary) {
+            say(&line);
+        }
     }
     Ok(())
 }

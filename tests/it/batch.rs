@@ -144,3 +144,57 @@ fn year() -> i32 {
     use chrono::Datelike;
     chrono::Local::now().year()
 }
+
+/// `--keep-going` files the good rows and lists the bad ones (exit 1);
+/// `--name-files` names each output by serial and name; a summary says
+/// which class got which number.
+#[test]
+fn keep_going_files_the_good_rows_and_names_files_by_serial_and_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("名单.csv"), department(4, &[3])).expect("write");
+    let run = beian_in(
+        dir.path(),
+        &[
+            "render",
+            "名单.csv",
+            "-o",
+            "out",
+            "--registry",
+            "beian.db",
+            "--keep-going",
+            "--name-files",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("名单.csv 第 3 行（2023级电子商务2班）"),
+        "{}",
+        run.stderr
+    );
+    let y = year();
+    let pdfs: Vec<String> = listing(&dir.path().join("out"))
+        .into_iter()
+        .filter(|n| n.ends_with(".pdf"))
+        .collect();
+    assert_eq!(
+        pdfs,
+        [
+            format!("QUN-{y}-0001 2023级电子商务1班.pdf"),
+            format!("QUN-{y}-0002 2023级电子商务3班.pdf"),
+            format!("QUN-{y}-0003 2023级电子商务4班.pdf"),
+        ]
+    );
+    assert!(run.stdout.contains("编号"), "{}", run.stdout);
+    assert!(run.stdout.contains("没有备案"), "{}", run.stdout);
+    // Without --keep-going the same roster files nothing.
+    let strict = tempfile::tempdir().expect("tempdir");
+    std::fs::write(strict.path().join("名单.csv"), department(4, &[3])).expect("write");
+    let run = beian_in(
+        strict.path(),
+        &["render", "名单.csv", "-o", "out", "--registry", "beian.db"],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(listing(strict.path()), ["名单.csv"]);
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::RenderJob;
+use crate::commands::{PrintOrder, RenderJob};
 use crate::error::Error;
 use crate::io::Source;
 use crate::layout::LayoutOptions;
@@ -76,6 +76,15 @@ enum Cmd {
         /// 文件名写成「编号 名称.pdf」（如「QUN-2026-0003 2023级电子商务3班.pdf」），便于各班各帐号对号
         #[arg(long)]
         name_files: bool,
+        /// 另把所有表格（每份的各联）合成一个 PDF，一次打印；字体只嵌入一次，每份表格一个书签
+        #[arg(long, value_name = "文件.pdf")]
+        combine: Option<PathBuf>,
+        /// 合成的 PDF 每页后加一页空白背面，双面打印机也让每联各占一张纸（与 --combine 同用）
+        #[arg(long)]
+        duplex: bool,
+        /// 合成 PDF 中表格的顺序：given（按名单顺序，默认）或 unit（按申请单位，再按编号）
+        #[arg(long, value_name = "顺序", default_value = "given")]
+        order: PrintOrder,
         /// 打印几份（每份一页）；两份及以上时每份标明「第一联」「第二联」及留存方
         #[arg(long, value_name = "份数", default_value_t = 2,
               value_parser = clap::value_parser!(u8).range(1..=10))]
@@ -267,6 +276,9 @@ impl Invocation {
                 import,
                 keep_going,
                 name_files,
+                combine,
+                duplex,
+                order,
             } => {
                 let mut formats: Vec<Format> = formats
                     .into_iter()
@@ -281,6 +293,11 @@ impl Invocation {
                     return Err(Error::Usage(
                         "--embed-fonts 只对 Word 文档有效，请同时加 -f docx（或 -f pdf,docx）"
                             .to_owned(),
+                    ));
+                }
+                if duplex && combine.is_none() {
+                    return Err(Error::Usage(
+                        "--duplex 用于合成的打印文件，请同时加 --combine 打印.pdf".to_owned(),
                     ));
                 }
                 if embed_fonts && !cfg!(feature = "embed-fonts") {
@@ -300,6 +317,9 @@ impl Invocation {
                     import,
                     keep_going,
                     name_files,
+                    combine,
+                    duplex,
+                    order,
                 })
             }
             Cmd::Regen {

@@ -17,7 +17,7 @@ pub use check::check;
 pub use init::{init, template};
 pub use list::{list, list_csv};
 pub use regen::regen;
-pub use render::{RenderJob, render, render_draft, render_filed};
+pub use render::{PrintOrder, RenderJob, render, render_draft, render_filed};
 pub use show::show;
 pub use verify::verify;
 

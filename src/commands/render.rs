@@ -22,6 +22,7 @@ use crate::record::validate::overflow_violation;
 use crate::record::{Stamp, Syntax};
 use crate::registry::sha256_hex;
 use crate::registry::{FileError, Filed, FilingRequest, Output, Registry};
+use crate::render::print_job::{JobForm, render_job};
 use crate::render::{Format, OUTPUT_REVISION};
 use crate::settings::Settings;
 
@@ -44,6 +45,11 @@ pub struct RenderJob {
     /// Name filed outputs `<serial> <name>.pdf`, so a department sees which
     /// class got which file.
     pub name_files: bool,
+    /// Also write every form's copies into this one PDF, to print in one go.
+    pub combine: Option<PathBuf>,
+    /// In the combined PDF, a blank back after every page.
+    pub duplex: bool,
+    pub order: PrintOrder,
 }
 
 /// Runs `render`: prepares every record (all or nothing), then drafts or files.
@@ -57,7 +63,20 @@ pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), E
         (Some(e), true) => return Err(e),
     };
     let done = match job.draft {
-        true => render_draft(&prepared, &job.output, &job.formats, say),
+        true => render_draft(&prepared, &job.output, &job.formats, say).map(|()| {
+            prepared
+                .iter()
+                .map(|p| JobLayout {
+                    bookmark: match &p.stamp.serial {
+                        Some(s) => format!("{s} {}", p.record.subject_name()),
+                        None => p.record.subject_name().to_owned(),
+                    },
+                    unit: p.record.unit.clone(),
+                    serial: p.stamp.serial.clone(),
+                    layout: p.layout.clone(),
+                })
+                .collect()
+        }),
         false => {
             let mut registry = open(settings)?;
             say(&settings.registry_line());
@@ -80,6 +99,10 @@ pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), E
                 say,
             )
         }
+    };
+    let done = match (done, &job.combine) {
+        (Ok(forms), Some(path)) => write_job(forms, path, job.order, job.duplex, say),
+        (done, _) => done.map(|_| ()),
     };
     match (done, rejected) {
         (Err(e), _) => Err(e),
@@ -196,7 +219,7 @@ pub fn render_filed(
     out_dir: &Path,
     how: &Filing<'_>,
     say: Say<'_>,
-) -> Result<(), Error> {
+) -> Result<Vec<JobLayout>, Error> {
     let Filing {
         options,
         formats,
@@ -209,6 +232,7 @@ pub fn render_filed(
     io::clean_stale_temporaries(out_dir);
     let copies = options.copies as u32;
     let mut summary = vec![["编号", "名称", "文件"].map(str::to_owned)];
+    let mut job = Vec::with_capacity(prepared.len());
     for (p, serial) in prepared.iter().zip(&serials) {
         let content = p.record.to_toml();
         let req = FilingRequest {
@@ -250,14 +274,14 @@ pub fn render_filed(
                     text_sha256: text_sha256.clone(),
                 });
             }
-            laid_out = Some((stamp, layout.pages.len()));
+            laid_out = Some((stamp, layout.clone()));
             Ok(outputs)
         });
         let (filed, outputs) = result.map_err(|e| match e {
             FileError::Registry(e) => registry_error(registry.path(), e),
             FileError::Render(e) => e,
         })?;
-        let Some((stamp, pages)) = laid_out else {
+        let Some((stamp, layout)) = laid_out else {
             return Err(Error::Internal("filing returned without rendering".into()));
         };
         say(&match (filed.is_new, filed.version) {
@@ -282,7 +306,11 @@ pub fn render_filed(
         for o in &outputs {
             let path = out_dir.join(&o.file_name);
             io::write_atomic(&path, &o.bytes)?;
-            say(&format!("  已生成 {}（{pages} 页）", path.display()));
+            say(&format!(
+                "  已生成 {}（{} 页）",
+                path.display(),
+                layout.pages.len()
+            ));
         }
         let source = out_dir.join(format!("{}.toml", filed.serial));
         io::write_atomic(&source, filed_source(&stamp, &content).as_bytes())?;
@@ -293,6 +321,12 @@ pub fn render_filed(
             p.record.subject_name().to_owned(),
             files.join("、"),
         ]);
+        job.push(JobLayout {
+            bookmark: format!("{} {}", filed.serial, p.record.subject_name()),
+            unit: p.record.unit.clone(),
+            serial: Some(filed.serial.clone()),
+            layout,
+        });
     }
     // Which class, which account got which number: for the department.
     if summary.len() > 2 {
@@ -301,6 +335,66 @@ pub fn render_filed(
             say(&line);
         }
     }
+    Ok(job)
+}
+
+/// A form for the print job, with what it is sorted by.
+pub struct JobLayout {
+    pub bookmark: String,
+    pub unit: String,
+    pub serial: Option<String>,
+    pub layout: Layout,
+}
+
+/// The order of the forms in a print job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrintOrder {
+    /// 按名单（记录）的顺序
+    Given,
+    /// 按申请单位，再按编号
+    Unit,
+}
+
+/// Writes the print job: every form's copies in one PDF.
+fn write_job(
+    mut forms: Vec<JobLayout>,
+    path: &Path,
+    order: PrintOrder,
+    duplex: bool,
+    say: Say<'_>,
+) -> Result<(), Error> {
+    if order == PrintOrder::Unit {
+        forms.sort_by(|a, b| (&a.unit, &a.serial).cmp(&(&b.unit, &b.serial)));
+    }
+    let job: Vec<JobForm<'_>> = forms
+        .iter()
+        .map(|f| JobForm {
+            layout: &f.layout,
+            bookmark: f.bookmark.clone(),
+        })
+        .collect();
+    let bytes = render_job(&job, duplex).map_err(|e| {
+        Error::Render(crate::render::RenderError {
+            format: Format::Pdf,
+            message: e.to_string(),
+        })
+    })?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建目录", e))?;
+    }
+    io::write_atomic(path, &bytes)?;
+    let pages: usize =
+        forms.iter().map(|f| f.layout.pages.len()).sum::<usize>() * if duplex { 2 } else { 1 };
+    say(&format!(
+        "已生成打印文件 {}（{} 份表格，{pages} 页{}）",
+        path.display(),
+        forms.len(),
+        if duplex {
+            "，每页背面留白，可双面打印"
+        } else {
+            ""
+        }
+    ));
     Ok(())
 }
 

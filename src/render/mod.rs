@@ -6,6 +6,7 @@
 
 pub mod docx;
 pub mod pdf;
+pub mod print_job;
 
 use crate::layout::Layout;
 

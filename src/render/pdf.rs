@@ -80,7 +80,21 @@ pub fn render(layout: &Layout, options: &PdfOptions) -> Result<Vec<u8>, PdfError
     }
     let mut document = Document::new_with(settings);
     let mut fonts = FontCache::default();
+    draw_pages(&mut document, &mut fonts, layout, |_| {})?;
+    document.set_metadata(metadata(layout));
+    document
+        .finish()
+        .map_err(|e| PdfError::Export(format!("{e:?}")))
+}
 
+/// Draws a layout's pages into `document`, calling `after_page` after each
+/// (the print job puts a blank back there for duplex printers).
+pub(super) fn draw_pages(
+    document: &mut Document,
+    fonts: &mut FontCache,
+    layout: &Layout,
+    mut after_page: impl FnMut(&mut Document),
+) -> Result<(), PdfError> {
     // What every copy shares (all but its mark) is drawn once, as a form
     // XObject, and placed on each page: a second copy costs only its mark.
     let shared = shared_blocks(layout);
@@ -96,7 +110,7 @@ pub fn render(layout: &Layout, options: &PdfOptions) -> Result<Vec<u8>, PdfError
                 let mut builder = surface.stream_builder();
                 let mut inner = builder.surface();
                 for (block, _) in page.blocks.iter().zip(&shared).filter(|(_, s)| **s) {
-                    draw_block(&mut inner, block, &mut fonts)?;
+                    draw_block(&mut inner, block, fonts)?;
                 }
                 inner.finish();
                 graphic = Some(Graphic::new(builder.finish(), false));
@@ -106,16 +120,13 @@ pub fn render(layout: &Layout, options: &PdfOptions) -> Result<Vec<u8>, PdfError
             }
         }
         for (block, _) in page.blocks.iter().zip(&shared).filter(|(_, s)| !**s) {
-            draw_block(&mut surface, block, &mut fonts)?;
+            draw_block(&mut surface, block, fonts)?;
         }
         surface.finish();
         pdf_page.finish();
+        after_page(document);
     }
-
-    document.set_metadata(metadata(layout));
-    document
-        .finish()
-        .map_err(|e| PdfError::Export(format!("{e:?}")))
+    Ok(())
 }
 
 /// Which blocks (by index) are the same on every page; none for one page.
@@ -186,7 +197,7 @@ fn pdf_date(rfc3339: &str) -> Option<DateTime> {
 
 /// krilla fonts of this document, one per shipped file.
 #[derive(Default)]
-struct FontCache(BTreeMap<String, Font>);
+pub(super) struct FontCache(BTreeMap<String, Font>);
 
 impl FontCache {
     fn get(&mut self, file: &str) -> Result<(Font, &'static fonts::Face), PdfError> {

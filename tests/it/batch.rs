@@ -198,3 +198,79 @@ fn keep_going_files_the_good_rows_and_names_files_by_serial_and_name() {
     assert_eq!(run.code, 1);
     assert_eq!(listing(strict.path()), ["名单.csv"]);
 }
+
+/// `--combine` puts every form's copies into one PDF to print in one job;
+/// `--duplex` leaves the back of every page blank; the file asks for
+/// one-sided printing at actual size and has a bookmark per form.
+#[test]
+fn a_department_prints_in_one_job() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let roster = root().join("examples/roster.csv");
+    let run = beian_in(
+        dir.path(),
+        &[
+            "render",
+            roster.to_str().expect("utf-8"),
+            "-o",
+            "out",
+            "--registry",
+            "beian.db",
+            "--combine",
+            "打印.pdf",
+            "--duplex",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("5 份表格，20 页"), "{}", run.stdout);
+    let pdf = std::fs::read(dir.path().join("打印.pdf")).expect("print job");
+    let pages = crate::util::pdf_pages_text(&pdf);
+    assert_eq!(pages.len(), 20);
+    for (i, page) in pages.iter().enumerate() {
+        let blank = crate::util::squash(page).is_empty();
+        assert_eq!(blank, i % 2 == 1, "page {}: {page:?}", i + 1);
+    }
+    // Forms in roster order, each as filed: copy 1 then copy 2.
+    let y = year();
+    assert!(pages[0].contains(&format!("XMT-{y}-0001")) && pages[0].contains("第一联"));
+    assert!(pages[2].contains(&format!("XMT-{y}-0001")) && pages[2].contains("第二联"));
+    assert!(pages[8].contains(&format!("QUN-{y}-0001")), "{}", pages[8]);
+    let doc = lopdf::Document::load_mem(&pdf).expect("a sound PDF");
+    let catalog = doc.catalog().expect("catalog");
+    let prefs = catalog
+        .get(b"ViewerPreferences")
+        .and_then(lopdf::Object::as_dict)
+        .expect("viewer preferences");
+    assert_eq!(
+        prefs.get(b"Duplex").and_then(lopdf::Object::as_name).ok(),
+        Some(&b"Simplex"[..])
+    );
+    assert_eq!(
+        prefs
+            .get(b"PrintScaling")
+            .and_then(lopdf::Object::as_name)
+            .ok(),
+        Some(&b"None"[..])
+    );
+    let outlines = catalog
+        .get(b"Outlines")
+        .and_then(lopdf::Object::as_reference)
+        .and_then(|r| doc.get_dictionary(r))
+        .expect("bookmarks");
+    assert_eq!(
+        outlines.get(b"Count").and_then(lopdf::Object::as_i64).ok(),
+        Some(5)
+    );
+    // Fonts once for the whole file: not five times one form's size.
+    let one = std::fs::read_dir(dir.path().join("out"))
+        .expect("outputs")
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+        .map(|e| std::fs::metadata(e.path()).expect("size").len())
+        .expect("a filed pdf");
+    assert!(
+        (pdf.len() as u64) < 3 * one,
+        "{} bytes for 5 forms, {one} for one",
+        pdf.len()
+    );
+}

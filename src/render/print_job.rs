@@ -1,0 +1,122 @@
+//! The office's print job: many forms in one PDF, printed in one go — fonts
+//! embedded once for the whole file, a bookmark per form, with `duplex` a
+//! blank back after every page so that each copy stays on its own sheet of
+//! a two-sided printer, and viewer preferences asking for one-sided printing
+//! at actual size (fitting to the page would shrink the 45 mm seal areas).
+
+use krilla::Document;
+use krilla::SerializeSettings;
+use krilla::destination::XyzDestination;
+use krilla::geom::Point;
+use krilla::metadata::Metadata;
+use krilla::outline::{Outline, OutlineNode};
+use krilla::page::PageSettings;
+
+use super::pdf::{FontCache, PdfError, draw_pages};
+use crate::layout::Layout;
+
+/// One form of the job and its bookmark (「XMT-2026-0007 信息工程系学生会」).
+pub struct JobForm<'a> {
+    pub layout: &'a Layout,
+    pub bookmark: String,
+}
+
+/// Writes the forms, in the order given, as one PDF. Pure: the same forms
+/// give the same bytes.
+pub fn render_job(forms: &[JobForm<'_>], duplex: bool) -> Result<Vec<u8>, PdfError> {
+    let settings = SerializeSettings {
+        enable_tagging: false,
+        ..SerializeSettings::default()
+    };
+    let mut document = Document::new_with(settings);
+    let mut fonts = FontCache::default();
+    let mut outline = Outline::new();
+    let mut pages = 0usize;
+    for form in forms {
+        outline.push_child(OutlineNode::new(
+            form.bookmark.clone(),
+            XyzDestination::new(pages, Point::from_xy(0.0, 0.0)),
+        ));
+        let mut error = None;
+        draw_pages(&mut document, &mut fonts, form.layout, |document| {
+            pages += 1;
+            if duplex {
+                // The back of the sheet stays blank.
+                let size = form.layout.pages.first().map(|p| (p.width, p.height));
+                match size.and_then(|(w, h)| PageSettings::from_wh(w, h)) {
+                    Some(settings) => document.start_page_with(settings).finish(),
+                    None => error = Some(PdfError::Export("bad page size".into())),
+                }
+                pages += 1;
+            }
+        })?;
+        if let Some(e) = error {
+            return Err(e);
+        }
+    }
+    document.set_outline(outline);
+    document.set_metadata(
+        Metadata::new()
+            .title(format!("备案表打印（{} 份表格）", forms.len()))
+            .language("zh-CN".into())
+            .creator(format!("beian {}", env!("CARGO_PKG_VERSION"))),
+    );
+    let bytes = document
+        .finish()
+        .map_err(|e| PdfError::Export(format!("{e:?}")))?;
+    with_viewer_preferences(bytes)
+}
+
+/// The PDF with `/ViewerPreferences << /Duplex /Simplex /PrintScaling /None >>`
+/// in its catalog, added as an incremental update (krilla has no setting
+/// for them): the catalog object again, a cross-reference section for it,
+/// and a trailer pointing back at the original one.
+fn with_viewer_preferences(mut pdf: Vec<u8>) -> Result<Vec<u8>, PdfError> {
+    let bad = |what: &str| PdfError::Export(format!("viewer preferences: {what}"));
+    let text = String::from_utf8_lossy(&pdf).into_owned();
+    let trailer_at = text.rfind("trailer").ok_or_else(|| bad("no trailer"))?;
+    let startxref_at = text.rfind("startxref").ok_or_else(|| bad("no startxref"))?;
+    let trailer = text
+        .get(trailer_at + "trailer".len()..startxref_at)
+        .ok_or_else(|| bad("trailer"))?
+        .trim();
+    let prev: usize = text
+        .get(startxref_at + "startxref".len()..)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| bad("startxref"))?;
+    let root: usize = trailer
+        .split("/Root")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| bad("no /Root"))?;
+    let head = format!("\n{root} 0 obj");
+    let start = text.find(&head).ok_or_else(|| bad("no catalog"))? + head.len();
+    let end = start
+        + text
+            .get(start..)
+            .and_then(|t| t.find("endobj"))
+            .ok_or_else(|| bad("catalog"))?;
+    let catalog = text.get(start..end).ok_or_else(|| bad("catalog"))?.trim();
+    let inner = catalog
+        .strip_prefix("<<")
+        .and_then(|c| c.strip_suffix(">>"))
+        .ok_or_else(|| bad("catalog is no dictionary"))?;
+    let object_at = pdf.len() + 1;
+    let object = format!(
+        "\n{root} 0 obj\n<<{inner}/ViewerPreferences<</Duplex/Simplex/PrintScaling/None>>>>\nendobj\n"
+    );
+    pdf.extend(object.as_bytes());
+    let xref_at = pdf.len();
+    // The trailer as it was, pointing back at the original section.
+    let dict = trailer
+        .strip_prefix("<<")
+        .and_then(|t| t.strip_suffix(">>"))
+        .ok_or_else(|| bad("trailer is no dictionary"))?;
+    let update = format!(
+        "xref\n{root} 1\n{object_at:010} 00000 n \ntrailer\n<<{dict}/Prev {prev}>>\nstartxref\n{xref_at}\n%%EOF\n"
+    );
+    pdf.extend(update.as_bytes());
+    Ok(pdf)
+}

@@ -9,6 +9,7 @@
 
 mod columns;
 mod roster;
+mod xlsx;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,8 @@ pub enum Origin {
     /// is row 1), with the account or group name it gives.
     Row {
         file: PathBuf,
+        /// The worksheet of a workbook.
+        sheet: Option<String>,
         row: usize,
         name: Option<String>,
     },
@@ -47,10 +50,21 @@ impl Origin {
             Origin::Whole(source) => source.name(),
             Origin::Item { file, index } => format!("{} 第 {index} 项", file.display()),
             Origin::Line { file, line } => format!("{} 第 {line} 行", file.display()),
-            Origin::Row { file, row, name } => match name {
-                Some(name) => format!("{} 第 {row} 行（{name}）", file.display()),
-                None => format!("{} 第 {row} 行", file.display()),
-            },
+            Origin::Row {
+                file,
+                sheet,
+                row,
+                name,
+            } => {
+                let at = match sheet {
+                    Some(s) => format!("{}「{s}」第 {row} 行", file.display()),
+                    None => format!("{} 第 {row} 行", file.display()),
+                };
+                match name {
+                    Some(name) => format!("{at}（{name}）"),
+                    None => at,
+                }
+            }
         }
     }
 
@@ -59,6 +73,12 @@ impl Origin {
         let stem = |f: &Path| f.file_stem().map(|s| s.to_string_lossy().into_owned());
         match self {
             Origin::Whole(source) => source.stem(),
+            Origin::Row {
+                file,
+                sheet: Some(sheet),
+                row,
+                ..
+            } => stem(file).map(|s| format!("{s}-{sheet}-{row}")),
             Origin::Item { file, index: n }
             | Origin::Line { file, line: n }
             | Origin::Row { file, row: n, .. } => stem(file).map(|s| format!("{s}-{n}")),
@@ -85,6 +105,7 @@ enum Kind {
     Record,
     JsonLines,
     Roster,
+    Workbook,
 }
 
 fn kind_of(path: &Path) -> Kind {
@@ -96,6 +117,7 @@ fn kind_of(path: &Path) -> Kind {
     {
         Some("jsonl" | "ndjson") => Kind::JsonLines,
         Some("csv" | "tsv" | "txt") => Kind::Roster,
+        Some("xlsx") => Kind::Workbook,
         _ => Kind::Record,
     }
 }
@@ -108,7 +130,7 @@ pub fn expand(sources: Vec<Source>, syntax: Option<Syntax>) -> Vec<Result<Entry,
         match &source {
             Source::File(dir) if dir.is_dir() => match files_below(dir) {
                 Ok(files) if files.is_empty() => out.push(Err(Error::Usage(format!(
-                    "文件夹「{}」中没有记录文件（.toml、.json、.jsonl、.csv）",
+                    "文件夹「{}」中没有记录文件（.toml、.json、.jsonl、.csv、.xlsx）",
                     dir.display()
                 )))),
                 Ok(files) => {
@@ -146,6 +168,7 @@ fn expand_file(file: PathBuf, syntax: Option<Syntax>, out: &mut Vec<Result<Entry
     };
     match kind {
         Kind::Roster => out.extend(roster::rows(&file, &bytes)),
+        Kind::Workbook => out.extend(xlsx::rows(&file, &bytes)),
         Kind::JsonLines => json_lines(&file, &bytes, out),
         Kind::Record => json_file(&file, &bytes, syntax, out),
     }
@@ -294,7 +317,10 @@ fn files_below(dir: &Path) -> Result<Vec<PathBuf>, Error> {
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase)
                 .is_some_and(|e| {
-                    matches!(e.as_str(), "toml" | "json" | "jsonl" | "ndjson" | "csv")
+                    matches!(
+                        e.as_str(),
+                        "toml" | "json" | "jsonl" | "ndjson" | "csv" | "xlsx"
+                    )
                 });
             if is_dir {
                 pending.push(path);

@@ -27,7 +27,7 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
-/// The rows of a roster, each a record (or why the roster cannot be read).
+/// The rows of a CSV roster, each a record (or why the roster cannot be read).
 pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
     let text = decode(bytes);
     let first_line = text.lines().next().unwrap_or_default();
@@ -41,29 +41,55 @@ pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
         .flexible(true)
         .has_headers(false)
         .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let rejected = |message: String| {
-        vec![Err(Error::Rejected {
-            source: file.display().to_string(),
-            violations: vec![Violation {
-                path: String::new(),
-                label: String::new(),
-                message,
-            }],
-        })]
-    };
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => return rejected(format!("第 1 行（表头）无法读取：{e}")),
-        None => {
-            return rejected("名单是空的：第 1 行应是表头（申请单位名称、帐号用户名……）".into());
+    let mut table = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        match row {
+            Ok(row) => table.push(row.iter().map(str::to_owned).collect()),
+            Err(e) => return rejected(file, format!("第 {} 行无法读取：{e}", i + 1)),
         }
+    }
+    let out = table_rows(file, None, table);
+    match out.is_empty() {
+        true => rejected(file, "名单中只有表头，没有记录".into()),
+        false => out,
+    }
+}
+
+/// A roster's whole-file problem, as the one error of its rows.
+pub fn rejected(file: &Path, message: String) -> Vec<Result<Entry, Error>> {
+    vec![Err(Error::Rejected {
+        source: file.display().to_string(),
+        violations: vec![Violation {
+            path: String::new(),
+            label: String::new(),
+            message,
+        }],
+    })]
+}
+
+/// The records of a table of cells (a CSV file, a worksheet): the first
+/// row names the columns, every other non-blank row is a record.
+pub fn table_rows(
+    file: &Path,
+    sheet: Option<&str>,
+    table: Vec<Vec<String>>,
+) -> Vec<Result<Entry, Error>> {
+    let mut rows = table.into_iter();
+    let place = match sheet {
+        Some(sheet) => format!("工作表「{sheet}」"),
+        None => String::new(),
+    };
+    let Some(header) = rows.next() else {
+        return rejected(
+            file,
+            format!("{place}名单是空的：第 1 行应是表头（申请单位名称、帐号用户名……）"),
+        );
     };
     // Each column's field; an unknown heading is an error, an empty one a
     // column left out (Excel keeps empty columns at the right).
     let mut columns: Vec<Option<Column>> = Vec::new();
     let mut unknown = Vec::new();
-    for heading in header.iter() {
+    for heading in &header {
         let heading = heading.trim().trim_start_matches('\u{feff}');
         match column_path(heading) {
             Some(column) => {
@@ -87,22 +113,18 @@ pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
         }
     }
     if !unknown.is_empty() {
-        return rejected(format!(
-            "表头有误：{}；表头写表格上印的名称，例如：{}",
-            unknown.join("；"),
-            known_headings().join("、")
-        ));
+        return rejected(
+            file,
+            format!(
+                "{place}表头有误：{}；表头写表格上印的名称，例如：{}",
+                unknown.join("；"),
+                known_headings().join("、")
+            ),
+        );
     }
     let mut out = Vec::new();
-    for (i, row) in records.enumerate() {
+    for (i, row) in rows.enumerate() {
         let number = i + 2;
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                out.extend(rejected(format!("第 {number} 行无法读取：{e}")));
-                continue;
-            }
-        };
         let cells: Vec<(Column, String)> = columns
             .iter()
             .zip(row.iter())
@@ -124,14 +146,12 @@ pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
         out.push(Ok(Entry::Tree {
             origin: Origin::Row {
                 file: file.to_owned(),
+                sheet: sheet.map(str::to_owned),
                 row: number,
                 name,
             },
             node: record_of(&cells),
         }));
-    }
-    if out.is_empty() {
-        return rejected("名单中只有表头，没有记录".into());
     }
     out
 }
@@ -166,7 +186,12 @@ fn record_of(cells: &[(Column, String)]) -> Node {
                 _ => account,
             },
         };
-        let value = Node::Str(value.clone());
+        // A date typed into Excel arrives as its day count.
+        let value = match path.ends_with(".opened") {
+            true => super::xlsx::excel_date(value).unwrap_or_else(|| value.clone()),
+            false => value.clone(),
+        };
+        let value = Node::Str(value);
         match path.split_once('.') {
             None => top.push((path.to_owned(), value)),
             Some((section, key)) => {

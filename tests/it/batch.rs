@@ -89,9 +89,11 @@ fn a_roster_files_its_rows_in_order() {
 
 #[test]
 fn the_example_roster_holds_accounts_and_groups_of_one_department() {
-    let run = crate::util::beian(&["check", "examples/roster.csv"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout.matches("检查通过").count(), 5, "{}", run.stdout);
+    for roster in ["examples/roster.csv", "examples/roster.xlsx"] {
+        let run = crate::util::beian(&["check", roster]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.stdout.matches("检查通过").count(), 5, "{}", run.stdout);
+    }
 }
 
 #[test]
@@ -272,5 +274,213 @@ fn a_department_prints_in_one_job() {
         (pdf.len() as u64) < 3 * one,
         "{} bytes for 5 forms, {one} for one",
         pdf.len()
+    );
+}
+
+/// A minimal workbook as Excel writes one: sheets in a workbook, text in
+/// shared strings, numbers (phones, 群号, dates) as numbers.
+fn workbook(sheets: &[(&str, Vec<Vec<String>>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut shared: Vec<String> = Vec::new();
+    let mut index = |s: &str| match shared.iter().position(|x| x == s) {
+        Some(i) => i,
+        None => {
+            shared.push(s.to_owned());
+            shared.len() - 1
+        }
+    };
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut parts: Vec<(String, String)> = Vec::new();
+    let mut entries = String::new();
+    let mut rels = String::new();
+    for (n, (name, rows)) in sheets.iter().enumerate() {
+        let mut xml = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+        );
+        for (r, row) in rows.iter().enumerate() {
+            xml.push_str(&format!("<row r=\"{}\">", r + 1));
+            for (c, cell) in row.iter().enumerate() {
+                let at = format!("{}{}", (b'A' + c as u8) as char, r + 1);
+                if cell.is_empty() {
+                    continue;
+                }
+                if cell.parse::<f64>().is_ok() {
+                    xml.push_str(&format!("<c r=\"{at}\"><v>{cell}</v></c>"));
+                } else {
+                    let i = index(cell);
+                    xml.push_str(&format!("<c r=\"{at}\" t=\"s\"><v>{i}</v></c>"));
+                }
+            }
+            xml.push_str("</row>");
+        }
+        xml.push_str("</sheetData></worksheet>");
+        parts.push((format!("xl/worksheets/sheet{}.xml", n + 1), xml));
+        entries.push_str(&format!(
+            "<sheet name=\"{}\" sheetId=\"{}\" r:id=\"rId{}\"/>",
+            escape(name),
+            n + 1,
+            n + 1
+        ));
+        rels.push_str(&format!(
+            "<Relationship Id=\"rId{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet{}.xml\"/>",
+            n + 1,
+            n + 1
+        ));
+    }
+    let strings: String = shared
+        .iter()
+        .map(|s| format!("<si><t>{}</t></si>", escape(s)))
+        .collect();
+    parts.push((
+        "xl/sharedStrings.xml".into(),
+        format!(r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{strings}</sst>"#),
+    ));
+    parts.push((
+        "xl/workbook.xml".into(),
+        format!(r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{entries}</sheets></workbook>"#),
+    ));
+    parts.push((
+        "xl/_rels/workbook.xml.rels".into(),
+        format!(r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>"#),
+    ));
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, xml) in parts {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("part");
+        zip.write_all(xml.as_bytes()).expect("write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+/// An XLSX roster: a sheet per form, phone numbers and 群号 typed as
+/// numbers, a date typed as a date; every row named by sheet and row.
+#[test]
+fn an_xlsx_roster_reads_numbers_as_typed() {
+    let row = |cells: &[&str]| cells.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+    let groups = vec![
+        row(&[
+            "申请单位名称",
+            "群类型",
+            "群名称",
+            "群号",
+            "开通时间",
+            "第一责任人姓名",
+            "第一责任人职务",
+            "第一责任人手机",
+            "第一责任人邮箱",
+            "管理员姓名",
+            "管理员职务",
+            "管理员手机",
+            "管理员邮箱",
+        ]),
+        row(&[
+            "电子商务系",
+            "QQ群",
+            "2023级电子商务1班",
+            "873462901",
+            "45175",
+            "李明",
+            "辅导员",
+            "13700000001",
+            "liming@example.edu.cn",
+            "周杰",
+            "班长",
+            "13600000001",
+            "zhoujie@example.edu.cn",
+        ]),
+        row(&[
+            "电子商务系",
+            "QQ群",
+            "2023级电子商务2班",
+            "873462902",
+            "45175",
+            "李明",
+            "辅导员",
+            "1370000",
+            "liming@example.edu.cn",
+            "吴敏",
+            "班长",
+            "13600000002",
+            "wumin@example.edu.cn",
+        ]),
+    ];
+    let accounts = vec![
+        row(&[
+            "申请单位名称",
+            "新媒体类型",
+            "帐号用户名",
+            "平台是否设有交互栏目",
+            "第一责任人姓名",
+            "第一责任人职务",
+            "第一责任人手机",
+            "第一责任人邮箱",
+            "帐号管理员姓名",
+            "帐号管理员职务",
+            "帐号管理员手机",
+            "帐号管理员邮箱",
+        ]),
+        row(&[
+            "电子商务系",
+            "公众号",
+            "电子商务系学生会",
+            "否",
+            "王芳",
+            "党总支书记",
+            "13700000000",
+            "wangfang@example.edu.cn",
+            "赵磊",
+            "团总支书记",
+            "13600000000",
+            "zhaolei@example.edu.cn",
+        ]),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("名单.xlsx"),
+        workbook(&[
+            ("新媒体帐号", accounts),
+            ("群", groups),
+            ("填写说明", vec![row(&["说明"])]),
+        ]),
+    )
+    .expect("write");
+    let run = beian_in(dir.path(), &["check", "名单.xlsx"], None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("名单.xlsx「群」第 3 行（2023级电子商务2班）：有 1 处需要修改"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("「1370000」不是11位手机号"),
+        "{}",
+        run.stderr
+    );
+    let draft = beian_in(
+        dir.path(),
+        &[
+            "render",
+            "--draft",
+            "名单.xlsx",
+            "--keep-going",
+            "-o",
+            "草稿",
+        ],
+        None,
+    );
+    assert_eq!(draft.code, 1, "{}", draft.stderr);
+    let text = crate::util::pdf_pages_text(
+        &std::fs::read(dir.path().join("草稿/名单-群-2.pdf")).expect("a draft"),
+    );
+    // 873462901 as typed, and 45175 days after 1899-12-30: 2023年9月6日.
+    let page = crate::util::squash(&text[0]);
+    assert!(
+        page.contains("873462901") && page.contains("2023年9月6日"),
+        "{page}"
     );
 }

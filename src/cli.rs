@@ -154,6 +154,22 @@ enum Cmd {
         #[arg(long)]
         csv: bool,
     },
+    /// 登记簿汇总表：所有备案（每个编号的最新版）及其负责人、手机，写成 PDF（横向 A4，可打印）或 CSV；并列出编号中的缺号
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Register {
+        /// 输出文件：.pdf 或 .csv
+        #[arg(short = 'o', long = "output", value_name = "文件")]
+        output: PathBuf,
+        /// 只列出一种表格：account（新媒体帐号）或 group（QQ群、微博群）
+        #[arg(long, value_name = "表格")]
+        form: Option<FormKind>,
+        /// 只列出某年备案的
+        #[arg(long, value_name = "年份")]
+        year: Option<i32>,
+        /// 只列出申请单位名称含有此文字的
+        #[arg(long, value_name = "单位")]
+        unit: Option<String>,
+    },
     /// 显示一个编号的备案详情：各版本、文件及其校验值、记录内容
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Show {
@@ -228,6 +244,10 @@ pub enum Command {
     },
     Show {
         serial: String,
+    },
+    Register {
+        filter: ListFilter,
+        output: PathBuf,
     },
     Check {
         sources: Vec<Source>,
@@ -344,6 +364,15 @@ impl Invocation {
                 csv,
             },
             Cmd::Show { serial } => Command::Show { serial },
+            Cmd::Register {
+                output,
+                form,
+                year,
+                unit,
+            } => Command::Register {
+                filter: ListFilter { form, year, unit },
+                output,
+            },
             Cmd::Check {
                 records,
                 input_format,

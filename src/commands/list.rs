@@ -95,7 +95,7 @@ pub fn list_csv(records: &[FilingRecord]) -> String {
     out
 }
 
-fn push_csv_row<const N: usize>(out: &mut String, cells: [Cow<'_, str>; N]) {
+pub(super) fn push_csv_row<const N: usize>(out: &mut String, cells: [Cow<'_, str>; N]) {
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -112,7 +112,7 @@ fn push_csv_row<const N: usize>(out: &mut String, cells: [Cow<'_, str>; N]) {
 }
 
 /// OWASP's list of characters that make a spreadsheet cell a formula.
-fn defuse_formula(s: &str) -> Cow<'_, str> {
+pub(super) fn defuse_formula(s: &str) -> Cow<'_, str> {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{s}"))
     } else {

@@ -7,6 +7,7 @@ mod check;
 mod init;
 mod list;
 mod regen;
+mod register;
 mod render;
 mod show;
 mod verify;
@@ -17,6 +18,7 @@ pub use check::check;
 pub use init::{init, template};
 pub use list::{list, list_csv};
 pub use regen::regen;
+pub use register::register;
 pub use render::{PrintOrder, RenderJob, render, render_draft, render_filed};
 pub use show::show;
 pub use verify::verify;
@@ -73,6 +75,10 @@ pub fn run(invocation: Invocation, say: Say<'_>) -> Result<(), Error> {
         ),
         Command::Verify { files } => verify(&open_existing(&settings)?, &files, say),
         Command::List { filter, csv } => list(&open_existing(&settings)?, &filter, csv, say),
+        Command::Register { filter, output } => {
+            let printed = chrono::Local::now().format("%Y-%m-%d").to_string();
+            register(&open_existing(&settings)?, &filter, &output, &printed, say)
+        }
         Command::Show { serial } => show(&open_existing(&settings)?, &serial, say),
     }
 }

@@ -9,6 +9,7 @@
 
 mod build;
 mod model;
+mod register;
 mod text;
 
 pub use build::{LayoutOptions, Overflow, build, build_with, restamp};
@@ -16,3 +17,4 @@ pub use model::{
     Area, Block, Cell, Font, Item, ItemKind, Layout, Line, Meta, PT_PER_MM, Page, Para, Placement,
     Slot, Span, Table, mm,
 };
+pub use register::{COLUMNS as REGISTER_COLUMNS, RegisterSheet, register};

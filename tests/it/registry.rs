@@ -578,3 +578,63 @@ fn regen_and_show_of_unknown_serials_say_so_plainly() {
     let run = office.run(&["regen", &serial, "--version-of", "9"]);
     assert!(run.stderr.contains("没有第 9 版"), "{}", run.stderr);
 }
+
+/// The register for the archive: every filing with its people, as a
+/// landscape PDF table and as CSV, and the gaps in the numbering.
+#[test]
+fn the_register_lists_every_filing_and_the_gaps_in_the_numbering() {
+    let office = Office::new();
+    assert_eq!(
+        office
+            .render(&["examples/roster.csv", "examples/account.toml"])
+            .code,
+        0
+    );
+    let pdf = office.path().join("汇总表.pdf");
+    let run = office.run(&["register", "-o", pdf.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("共 6 份备案") && run.stdout.contains("编号连续"),
+        "{}",
+        run.stdout
+    );
+    let pages = pdf_pages_text(&std::fs::read(&pdf).expect("register"));
+    let text = squash(&pages.concat());
+    for want in [
+        "备案登记簿",
+        "2023级电子商务1班",
+        "13700000001",
+        "第1页，共1页",
+    ] {
+        assert!(text.contains(&squash(want)), "{want}: {text}");
+    }
+    // A filing gone from the register (say, a damaged copy restored without
+    // it) leaves a gap in the numbers, which the register names.
+    let y = year();
+    let sql = rusqlite::Connection::open(office.registry()).expect("open");
+    sql.execute_batch(&format!(
+        "DELETE FROM output WHERE serial = 'QUN-{y}-0002'; DELETE FROM filing WHERE serial = 'QUN-{y}-0002';"
+    ))
+    .expect("delete");
+    let csv = office.path().join("汇总表.csv");
+    let run = office.run(&[
+        "register",
+        "-o",
+        csv.to_str().expect("utf-8"),
+        "--form",
+        "group",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!("缺号：QUN-{y}-0002")),
+        "{}",
+        run.stdout
+    );
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert!(text.starts_with("\u{feff}编号,表格,申请单位名称"), "{text}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+    let xlsx = office.path().join("汇总表.xlsx");
+    let run = office.run(&["register", "-o", xlsx.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!xlsx.exists());
+}

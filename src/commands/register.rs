@@ -1,0 +1,170 @@
+//! `beian register`: the register for the archive — every filing (its latest
+//! version) with its people and numbers, as a printable PDF table or a CSV
+//! for Excel, and the gaps in each year's numbering.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::list::{defuse_formula, push_csv_row};
+use super::regen::stored_record;
+use super::{Say, registry_error};
+use crate::error::Error;
+use crate::form::current;
+use crate::io;
+use crate::layout::{REGISTER_COLUMNS, RegisterSheet, register as register_layout};
+use crate::record::{FormKind, Record};
+use crate::registry::{FilingRecord, ListFilter, Registry};
+use crate::render::Format;
+
+/// Writes the register of the filings `filter` selects to `output`, as its
+/// extension says (`.pdf`, `.csv`).
+pub fn register(
+    registry: &Registry,
+    filter: &ListFilter,
+    output: &Path,
+    printed: &str,
+    say: Say<'_>,
+) -> Result<(), Error> {
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !matches!(ext.as_str(), "pdf" | "csv") {
+        return Err(Error::Usage(format!(
+            "登记簿汇总表写成 .pdf（打印）或 .csv（Excel 可直接打开）；「{}」不是这两种{}",
+            output.display(),
+            if ext == "xlsx" {
+                "（.xlsx 尚不支持，请用 .csv）"
+            } else {
+                ""
+            }
+        )));
+    }
+    let filings = registry
+        .list(filter)
+        .map_err(|e| registry_error(registry.path(), e))?;
+    let mut rows = Vec::with_capacity(filings.len());
+    for f in &filings {
+        let (record, _) = stored_record(f, current())?;
+        rows.push(row_of(f, &record));
+    }
+    let gaps = gaps(registry, &filings);
+    let subtitle = format!(
+        "{}共 {} 份备案（每个编号的最新版）；{}",
+        describe(filter),
+        filings.len(),
+        match gaps.is_empty() {
+            true => "编号连续，没有缺号".to_owned(),
+            false => format!("缺号：{}", gaps.join("、")),
+        }
+    );
+    let bytes = match ext.as_str() {
+        "csv" => csv(&rows).into_bytes(),
+        _ => {
+            let layout = register_layout(&RegisterSheet {
+                title: "新媒体帐号、QQ群和微博群备案登记簿",
+                subtitle: &subtitle,
+                printed,
+                rows: &rows,
+            });
+            Format::Pdf.render(&layout)?
+        }
+    };
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建目录", e))?;
+    }
+    io::write_atomic(output, &bytes)?;
+    say(&format!("已生成 {}（{}）", output.display(), subtitle));
+    Ok(())
+}
+
+/// A filing as a row of the register.
+fn row_of(f: &FilingRecord, record: &Record) -> [String; 12] {
+    let with_other = |choice: &str, other: &Option<String>| match other {
+        Some(o) => format!("{choice}（{o}）"),
+        None => choice.to_owned(),
+    };
+    let (form, kind, id) = match (&record.account, &record.group) {
+        (Some(a), _) => (
+            "附件1",
+            with_other(&a.platform, &a.platform_other),
+            a.id.clone(),
+        ),
+        (_, Some(g)) => (
+            "附件2",
+            with_other(&g.kind, &g.kind_other),
+            g.number.clone(),
+        ),
+        _ => ("", String::new(), None),
+    };
+    [
+        f.serial.clone(),
+        form.to_owned(),
+        record.unit.clone(),
+        kind,
+        record.subject_name().to_owned(),
+        id.unwrap_or_default(),
+        record.principal.name.clone(),
+        record.principal.mobile.clone(),
+        record.admin.name.clone(),
+        record.admin.mobile.clone(),
+        f.filed_at.get(..10).unwrap_or(&f.filed_at).to_owned(),
+        f.version.to_string(),
+    ]
+}
+
+/// The register as CSV for Excel: BOM, CRLF, formulas defused.
+fn csv(rows: &[[String; 12]]) -> String {
+    let mut out = String::from("\u{FEFF}");
+    push_csv_row(&mut out, REGISTER_COLUMNS.map(|(h, _)| Cow::Borrowed(h)));
+    for row in rows {
+        push_csv_row(
+            &mut out,
+            row.clone()
+                .map(|c| Cow::Owned(defuse_formula(&c).into_owned())),
+        );
+    }
+    out
+}
+
+/// The numbers missing from each form's and year's sequence, as serials:
+/// archives check that no form numbered on paper is missing from the register.
+fn gaps(registry: &Registry, filings: &[FilingRecord]) -> Vec<String> {
+    let mut seen: BTreeMap<(FormKind, i32), Vec<u32>> = BTreeMap::new();
+    for f in filings {
+        if let Some(seq) = f.seq {
+            seen.entry((f.form, f.year)).or_default().push(seq);
+        }
+    }
+    let mut out = Vec::new();
+    for ((form, year), seqs) in seen {
+        let max = seqs.iter().copied().max().unwrap_or(0);
+        let format = registry.config().format_for(form);
+        out.extend(
+            (1..=max)
+                .filter(|n| !seqs.contains(n))
+                .map(|n| format.format(year, n)),
+        );
+    }
+    out
+}
+
+/// The filter, said.
+fn describe(filter: &ListFilter) -> String {
+    let mut parts = Vec::new();
+    if let Some(form) = filter.form {
+        parts.push(super::form_name(form).to_owned());
+    }
+    if let Some(year) = filter.year {
+        parts.push(format!("{year} 年"));
+    }
+    if let Some(unit) = &filter.unit {
+        parts.push(format!("申请单位含「{unit}」"));
+    }
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!("{}：", parts.join("，")),
+    }
+}

@@ -183,10 +183,23 @@ enum Cmd {
     /// 输出一份空白记录模板，注释写明每一项对应表格上的哪一栏
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Init {
-        /// account：新媒体帐号（附件1）；group：QQ群、微博群（附件2）
-        #[arg(value_name = "表格")]
-        form: FormKind,
+        /// account：新媒体帐号（附件1）的记录模板；group：QQ群、微博群（附件2）的记录模板；roster：给各单位填写的 Excel 名单（需 -o）
+        #[arg(value_name = "模板")]
+        what: InitWhat,
+        /// roster 写到哪个文件（.xlsx）
+        #[arg(short = 'o', long = "output", value_name = "文件")]
+        output: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum InitWhat {
+    /// 新媒体帐号（附件1）的记录模板
+    Account,
+    /// QQ群、微博群（附件2）的记录模板
+    Group,
+    /// 各单位填写的 Excel 名单：每种表格一个工作表，下拉选项，手机等列为文本
+    Roster,
 }
 
 #[derive(Subcommand, Debug)]
@@ -254,6 +267,8 @@ pub enum Command {
         syntax: Option<Syntax>,
     },
     Init(FormKind),
+    /// `init roster -o FILE`: the fill-in workbook.
+    InitRoster(PathBuf),
 }
 
 impl Invocation {
@@ -380,7 +395,16 @@ impl Invocation {
                 sources: sources(records),
                 syntax: syntax(input_format),
             },
-            Cmd::Init { form } => Command::Init(form),
+            Cmd::Init { what, output } => match (what, output) {
+                (InitWhat::Account, _) => Command::Init(FormKind::Account),
+                (InitWhat::Group, _) => Command::Init(FormKind::Group),
+                (InitWhat::Roster, Some(path)) => Command::InitRoster(path),
+                (InitWhat::Roster, None) => {
+                    return Err(Error::Usage(
+                        "init roster 要写到一个文件：beian init roster -o 名单.xlsx".into(),
+                    ));
+                }
+            },
             Cmd::Forms(FormsCmd::Export { dir }) => Command::ExportForms(dir),
         };
         Ok(Invocation { settings, command })

@@ -21,11 +21,16 @@ use crate::error::Error;
 pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
     match sheets(bytes) {
         Ok(sheets) => {
-            let many = sheets.iter().filter(|(_, t)| t.len() > 1).count() > 1;
+            let many = sheets.len() > 1;
             let mut out = Vec::new();
             for (name, table) in sheets {
-                if table.len() < 2 {
-                    continue; // a sheet with no records (the notes, an empty form)
+                // A sheet with no records, or none of whose headings is a
+                // field (the notes), is no roster.
+                let roster = table
+                    .first()
+                    .is_some_and(|h| h.iter().any(|c| super::column_path(c.trim()).is_some()));
+                if table.len() < 2 || !roster {
+                    continue;
                 }
                 let sheet = many.then_some(name.as_str());
                 out.extend(table_rows(file, sheet, table));

@@ -58,6 +58,18 @@ pub fn run(invocation: Invocation, say: Say<'_>) -> Result<(), Error> {
             Ok(())
         }
         Command::Init(form) => init(form, say),
+        Command::InitRoster(path) => {
+            let bytes = batch::fill_in_workbook()?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建目录", e))?;
+            }
+            crate::io::write_atomic(&path, &bytes)?;
+            say(&format!(
+                "已生成 {}：每种表格一个工作表，下拉选择类型和是/否；填好后 beian check 检查",
+                path.display()
+            ));
+            Ok(())
+        }
         Command::Check { sources, syntax } => check(sources, syntax, say),
         Command::Render(job) => render(job, &settings, say),
         Command::Regen {

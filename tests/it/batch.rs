@@ -484,3 +484,77 @@ fn an_xlsx_roster_reads_numbers_as_typed() {
         "{page}"
     );
 }
+
+/// `beian init roster` writes the workbook units fill in: a sheet per form
+/// headed by the form's labels, dropdowns, phones as text; filled in, beian
+/// reads it back.
+#[test]
+fn the_fill_in_workbook_reads_back_once_filled() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = beian_in(dir.path(), &["init", "roster", "-o", "名单.xlsx"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = std::fs::read(dir.path().join("名单.xlsx")).expect("workbook");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("a zip");
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        zip.by_name(name)
+            .expect(name)
+            .read_to_string(&mut text)
+            .expect("read");
+        text
+    };
+    let workbook = part("xl/workbook.xml");
+    assert!(
+        workbook.contains("新媒体帐号（附件1）") && workbook.contains("填写说明"),
+        "{workbook}"
+    );
+    let groups = part("xl/worksheets/sheet2.xml");
+    for want in [
+        "群名称",
+        "第一责任人·手机",
+        "<formula1>\"QQ群,微博群,其他\"</formula1>",
+        "state=\"frozen\"",
+        "style=\"2\"",
+    ] {
+        assert!(groups.contains(want), "{want}");
+    }
+    // Nothing filled in yet: said so.
+    let empty = beian_in(dir.path(), &["check", "名单.xlsx"], None);
+    assert_eq!(empty.code, 1);
+    assert!(empty.stderr.contains("名单中没有记录"), "{}", empty.stderr);
+    // A row filled in, as Excel keeps it.
+    let filled = groups.replace(
+        "</row></sheetData>",
+        "</row><row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>电子商务系</t></is></c><c r=\"B2\" t=\"inlineStr\"><is><t>QQ群</t></is></c><c r=\"D2\" t=\"inlineStr\"><is><t>2023级电子商务3班</t></is></c><c r=\"E2\" t=\"inlineStr\"><is><t>873462903</t></is></c><c r=\"H2\" t=\"inlineStr\"><is><t>李明</t></is></c><c r=\"I2\" t=\"inlineStr\"><is><t>辅导员</t></is></c><c r=\"J2\"><v>13700000001</v></c><c r=\"L2\" t=\"inlineStr\"><is><t>liming@example.edu.cn</t></is></c><c r=\"M2\" t=\"inlineStr\"><is><t>周杰</t></is></c><c r=\"N2\" t=\"inlineStr\"><is><t>班长</t></is></c><c r=\"O2\" t=\"inlineStr\"><is><t>13600000001</t></is></c><c r=\"Q2\" t=\"inlineStr\"><is><t>z@example.edu.cn</t></is></c></row></sheetData>",
+    );
+    assert_ne!(filled, groups);
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut source = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("a zip");
+    for i in 0..source.len() {
+        let mut f = source.by_index(i).expect("part");
+        let name = f.name().expect("a name").to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).expect("read");
+        if name == "xl/worksheets/sheet2.xml" {
+            data = filled.clone().into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("start");
+        out.write_all(&data).expect("write");
+    }
+    std::fs::write(
+        dir.path().join("已填.xlsx"),
+        out.finish().expect("zip").into_inner(),
+    )
+    .expect("write");
+    let check = beian_in(dir.path(), &["check", "已填.xlsx"], None);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check
+            .stdout
+            .contains("第 2 行（2023级电子商务3班）：检查通过"),
+        "{}",
+        check.stdout
+    );
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{PrintOrder, RenderJob};
+use crate::commands::{BlankJob, PrintOrder, RenderJob};
 use crate::error::Error;
 use crate::io::Source;
 use crate::layout::LayoutOptions;
@@ -177,6 +177,33 @@ enum Cmd {
         #[arg(value_name = "编号")]
         serial: String,
     },
+    /// 空白表：供手工填写的表格（所有印刷文字、空白栏、未勾选的方框）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Blank {
+        /// account：新媒体帐号（附件1）；group：QQ群、微博群（附件2）
+        #[arg(value_name = "表格")]
+        form: FormKind,
+        /// 输出目录（默认当前目录）
+        #[arg(short = 'o', long = "output", value_name = "目录", default_value = ".")]
+        output: PathBuf,
+        /// 每份几联（每联一页）
+        #[arg(long, value_name = "份数", default_value_t = 2,
+              value_parser = clap::value_parser!(u8).range(1..=10))]
+        copies: u8,
+        /// PDF 中放几份空白表（1–200）
+        #[arg(long, value_name = "份数", default_value_t = 1,
+              value_parser = clap::value_parser!(u16).range(1..=200))]
+        count: u16,
+        /// 输出格式（pdf、docx 或 pdf,docx）
+        #[arg(
+            short = 'f',
+            long = "format",
+            value_name = "格式",
+            value_delimiter = ',',
+            default_value = "pdf"
+        )]
+        formats: Vec<OutputFormat>,
+    },
     /// 表格文字：导出内置表格，修改后用 --forms 或 beian.toml 的 forms 使用
     #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令")]
     Forms(FormsCmd),
@@ -269,6 +296,7 @@ pub enum Command {
     Init(FormKind),
     /// `init roster -o FILE`: the fill-in workbook.
     InitRoster(PathBuf),
+    Blank(BlankJob),
 }
 
 impl Invocation {
@@ -406,6 +434,30 @@ impl Invocation {
                 }
             },
             Cmd::Forms(FormsCmd::Export { dir }) => Command::ExportForms(dir),
+            Cmd::Blank {
+                form,
+                output,
+                copies,
+                count,
+                formats,
+            } => {
+                let mut formats: Vec<Format> = formats
+                    .into_iter()
+                    .map(|f| match f {
+                        OutputFormat::Pdf => Format::Pdf,
+                        OutputFormat::Docx => Format::Docx { embed_fonts: false },
+                    })
+                    .collect();
+                formats.sort();
+                formats.dedup();
+                Command::Blank(BlankJob {
+                    form,
+                    output,
+                    copies: usize::from(copies),
+                    count: usize::from(count),
+                    formats,
+                })
+            }
         };
         Ok(Invocation { settings, command })
     }
@@ -422,7 +474,7 @@ fn usage_error(e: &clap::Error) -> String {
     let msg = match e.kind() {
         ErrorKind::UnknownArgument => format!("不认识的参数「{}」", ctx(ContextKind::InvalidArg)),
         ErrorKind::InvalidSubcommand => format!(
-            "没有「{}」这个命令；可用的命令：init、check、render、regen、verify、list、show、forms",
+            "没有「{}」这个命令；可用的命令：init、check、render、regen、verify、list、show、register、blank、forms",
             ctx(ContextKind::InvalidSubcommand)
         ),
         ErrorKind::MissingRequiredArgument => {

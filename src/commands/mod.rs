@@ -3,6 +3,7 @@
 //! happens, so that a failure part way still leaves the user told what was
 //! done. Only `main` prints.
 
+mod blank;
 mod check;
 mod init;
 mod list;
@@ -14,6 +15,7 @@ mod verify;
 
 use std::path::Path;
 
+pub use blank::{BlankJob, blank};
 pub use check::check;
 pub use init::{init, template};
 pub use list::{list, list_csv};
@@ -58,6 +60,7 @@ pub fn run(invocation: Invocation, say: Say<'_>) -> Result<(), Error> {
             Ok(())
         }
         Command::Init(form) => init(form, say),
+        Command::Blank(job) => blank(job, say),
         Command::InitRoster(path) => {
             let bytes = batch::fill_in_workbook()?;
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

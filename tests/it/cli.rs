@@ -258,3 +258,50 @@ fn check_accepts_every_good_fixture() {
     }
     assert!(fixture("good/account-rare.toml").exists());
 }
+
+/// Blank forms for filling by hand: every printed text, nothing filled in,
+/// no box ticked; `--count` puts several in one PDF.
+#[test]
+fn blank_forms_have_every_text_and_nothing_filled_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (form, name) in [
+        ("account", "新媒体帐号（附件1）"),
+        ("group", "QQ群、微博群（附件2）"),
+    ] {
+        let run = crate::util::beian_in(
+            dir.path(),
+            &[
+                "blank", form, "--count", "3", "-f", "pdf,docx", "-o", "空白",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let pdf = std::fs::read(dir.path().join(format!("空白/{name}空白表.pdf"))).expect("blank");
+        let pages = crate::util::pdf_pages_text(&pdf);
+        assert_eq!(pages.len(), 6, "{form}");
+        let text = crate::util::squash(&pages[0]);
+        for want in crate::util::forms_texts(form) {
+            if want.starts_with("其他_") {
+                continue;
+            }
+            assert!(text.contains(&want), "{form}: {want}");
+        }
+        // No box ticked: the DOCX's checkboxes are all unchecked.
+        let docx = std::fs::read(dir.path().join(format!("空白/{name}空白表.docx"))).expect("docx");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("zip");
+        let mut xml = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("word/document.xml").expect("document"),
+            &mut xml,
+        )
+        .expect("read");
+        assert!(
+            xml.contains("w14:checked w14:val=\"0\""),
+            "{form}: no checkboxes"
+        );
+        assert!(
+            !xml.contains("w14:checked w14:val=\"1\""),
+            "{form}: a box is ticked"
+        );
+    }
+}

@@ -343,15 +343,7 @@ impl Invocation {
                 duplex,
                 order,
             } => {
-                let mut formats: Vec<Format> = formats
-                    .into_iter()
-                    .map(|f| match f {
-                        OutputFormat::Pdf => Format::Pdf,
-                        OutputFormat::Docx => Format::Docx { embed_fonts },
-                    })
-                    .collect();
-                formats.sort();
-                formats.dedup();
+                let formats = formats_of(formats, embed_fonts);
                 if embed_fonts && !formats.iter().any(|f| matches!(f, Format::Docx { .. })) {
                     return Err(Error::Usage(
                         "--embed-fonts 只对 Word 文档有效，请同时加 -f docx（或 -f pdf,docx）"
@@ -440,27 +432,30 @@ impl Invocation {
                 copies,
                 count,
                 formats,
-            } => {
-                let mut formats: Vec<Format> = formats
-                    .into_iter()
-                    .map(|f| match f {
-                        OutputFormat::Pdf => Format::Pdf,
-                        OutputFormat::Docx => Format::Docx { embed_fonts: false },
-                    })
-                    .collect();
-                formats.sort();
-                formats.dedup();
-                Command::Blank(BlankJob {
-                    form,
-                    output,
-                    copies: usize::from(copies),
-                    count: usize::from(count),
-                    formats,
-                })
-            }
+            } => Command::Blank(BlankJob {
+                form,
+                output,
+                copies: usize::from(copies),
+                count: usize::from(count),
+                formats: formats_of(formats, false),
+            }),
         };
         Ok(Invocation { settings, command })
     }
+}
+
+/// The output formats asked for, sorted, each once.
+fn formats_of(asked: Vec<OutputFormat>, embed_fonts: bool) -> Vec<Format> {
+    let mut formats: Vec<Format> = asked
+        .into_iter()
+        .map(|f| match f {
+            OutputFormat::Pdf => Format::Pdf,
+            OutputFormat::Docx => Format::Docx { embed_fonts },
+        })
+        .collect();
+    formats.sort();
+    formats.dedup();
+    formats
 }
 
 /// A clap error in Chinese, keeping the detail clap found.

@@ -63,13 +63,7 @@ pub fn build_with(
     options: LayoutOptions,
 ) -> Result<Layout, Vec<Overflow>> {
     let copies = options.copies.max(1);
-    let mut b = Builder {
-        spec,
-        record,
-        stamp,
-        shrink: 0.0,
-        violations: Vec::new(),
-    };
+    let mut b = Builder::new(spec, record, stamp);
     // Copies differ only in their mark: the first page decides what fits.
     // Rows grow to fit their values; only if the page then overflows do the
     // values shrink, half a point at a time, down to their style's floor.
@@ -134,13 +128,7 @@ pub fn restamp(
     if elsewhere {
         return anew();
     }
-    let mut b = Builder {
-        spec,
-        record,
-        stamp,
-        shrink: 0.0,
-        violations: Vec::new(),
-    };
+    let mut b = Builder::new(spec, record, stamp);
     let mut pages = Vec::with_capacity(layout.pages.len());
     for page in &layout.pages {
         let (left, text_width) = b.text_block();
@@ -220,7 +208,17 @@ struct Builder<'a> {
     violations: Vec<Overflow>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(spec: &'static FormSpec, record: &'a Record, stamp: &'a Stamp) -> Builder<'a> {
+        Builder {
+            spec,
+            record,
+            stamp,
+            shrink: 0.0,
+            violations: Vec::new(),
+        }
+    }
+
     /// The printed value of a field of the record or of the stamp.
     fn value(&self, path: &str) -> String {
         self.record

@@ -9,6 +9,7 @@
 
 pub mod parse;
 pub mod validate;
+mod values;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};

@@ -48,6 +48,8 @@ pub enum Error {
     Negative(String),
     /// Several records failed; each is reported in full.
     Many(Vec<Error>),
+    /// With `--keep-going`: `done` records were filed, these were not.
+    Partial { done: usize, rejected: Vec<Error> },
     /// The command line asks for something impossible.
     Usage(String),
     /// Reading or writing a file failed.
@@ -90,6 +92,9 @@ impl Error {
         match self {
             Error::Rejected { .. } | Error::Syntax { .. } | Error::Negative(_) => ExitCode::from(1),
             Error::Many(all) if all.iter().all(Error::is_rejection) => ExitCode::from(1),
+            Error::Partial { rejected, .. } if rejected.iter().all(Error::is_rejection) => {
+                ExitCode::from(1)
+            }
             _ => ExitCode::from(2),
         }
     }
@@ -99,6 +104,7 @@ impl Error {
         match self {
             Error::Rejected { .. } | Error::Syntax { .. } | Error::Negative(_) => true,
             Error::Many(all) => all.iter().all(Error::is_rejection),
+            Error::Partial { rejected, .. } => rejected.iter().all(Error::is_rejection),
             _ => false,
         }
     }
@@ -144,6 +150,17 @@ impl fmt::Display for Error {
                     false => write!(f, "{} 个问题，没有生成任何文件。", all.len())?,
                 }
                 for e in all {
+                    write!(f, "\n\n{e}")?;
+                }
+                Ok(())
+            }
+            Error::Partial { done, rejected } => {
+                write!(
+                    f,
+                    "以下 {} 份没有备案，需要修改；其余 {done} 份已备案、已生成。",
+                    rejected.len()
+                )?;
+                for e in rejected {
                     write!(f, "\n\n{e}")?;
                 }
                 Ok(())

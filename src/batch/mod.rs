@@ -154,6 +154,17 @@ pub fn expand(sources: Vec<Source>, syntax: Option<Syntax>) -> Vec<Result<Entry,
 }
 
 fn expand_file(file: PathBuf, syntax: Option<Syntax>, out: &mut Vec<Result<Entry, Error>>) {
+    let old_excel = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xls") || e.eq_ignore_ascii_case("et"));
+    if old_excel {
+        return out.extend(roster::rejected(
+            &file,
+            "这是旧版 Excel（.xls）或 WPS（.et）文件，beian 读不了；请「另存为」.xlsx 或 CSV"
+                .into(),
+        ));
+    }
     let kind = kind_of(&file);
     if kind == Kind::Record && syntax != Some(Syntax::Json) && !is_json(&file) {
         let source = Source::File(file);
@@ -310,7 +321,10 @@ fn files_below(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(&d, "读取文件夹", e))?;
             let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
+            // Hidden files, and the lock files Excel and WPS keep beside an
+            // open workbook (~$名单.xlsx), are no records.
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.starts_with("~$") {
                 continue;
             }
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());

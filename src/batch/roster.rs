@@ -29,6 +29,12 @@ pub fn decode(bytes: &[u8]) -> String {
 
 /// The rows of a CSV roster, each a record (or why the roster cannot be read).
 pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return rejected(
+            file,
+            "这是一个 Excel 工作簿（.xlsx），不是 CSV；请把扩展名改回 .xlsx".into(),
+        );
+    }
     let text = decode(bytes);
     let first_line = text.lines().next().unwrap_or_default();
     let delimiter = if first_line.contains('\t') && !first_line.contains(',') {

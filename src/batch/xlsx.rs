@@ -24,12 +24,13 @@ pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
             let many = sheets.len() > 1;
             let mut out = Vec::new();
             for (name, table) in sheets {
-                // A sheet with no records, or none of whose headings is a
-                // field (the notes), is no roster.
-                let roster = table
+                // A sheet with no records is passed over, and so is a
+                // sheet of notes: one column, no heading that is a field.
+                let headed = table
                     .first()
                     .is_some_and(|h| h.iter().any(|c| super::column_path(c.trim()).is_some()));
-                if table.len() < 2 || !roster {
+                let notes = table.iter().all(|r| r.iter().skip(1).all(|c| c.trim().is_empty()));
+                if table.len() < 2 || (!headed && notes) {
                     continue;
                 }
                 let sheet = many.then_some(name.as_str());
@@ -43,11 +44,9 @@ pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
             }
             out
         }
-        Err(why) => rejected(
+        Err(_) => rejected(
             file,
-            format!(
-                "不是能读取的 Excel 工作簿（.xlsx）：{why}；请用 Excel 或 WPS「另存为」.xlsx 或 CSV"
-            ),
+            "不是能读取的 Excel 工作簿（.xlsx）：文件可能已损坏，或是改了扩展名的其他文件；请用 Excel 或 WPS 打开后「另存为」.xlsx 或 CSV".into(),
         ),
     }
 }

@@ -62,6 +62,23 @@ pub fn run(invocation: Invocation, say: Say<'_>) -> Result<(), Error> {
         Command::Init(form) => init(form, say),
         Command::Blank(job) => blank(job, say),
         Command::InitRoster(path) => {
+            let xlsx = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            if !xlsx {
+                return Err(Error::Usage(format!(
+                    "名单要写成 .xlsx 文件（如 名单.xlsx），「{}」不是",
+                    path.display()
+                )));
+            }
+            if path.exists() {
+                // It may be a roster already filled in.
+                return Err(Error::Usage(format!(
+                    "「{}」已存在，没有覆盖；请换一个文件名",
+                    path.display()
+                )));
+            }
             let bytes = batch::fill_in_workbook()?;
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建目录", e))?;

@@ -50,15 +50,30 @@ pub fn register(
         let (record, _) = stored_record(f, current())?;
         rows.push(row_of(f, &record));
     }
-    let gaps = gaps(registry, &filings);
+    // Numbers run per form and year, across units: a register of one unit
+    // has "gaps" that are other units' filings, so none are reported there.
+    let numbering = match (&filter.unit, filings.is_empty()) {
+        (Some(_), _) => "（按单位筛选，不核对编号是否连续）".to_owned(),
+        (None, true) => String::new(),
+        (None, false) => {
+            let all = ListFilter {
+                unit: None,
+                ..filter.clone()
+            };
+            let every = registry
+                .list(&all)
+                .map_err(|e| registry_error(registry.path(), e))?;
+            let gaps = gaps(registry, &every);
+            match gaps.is_empty() {
+                true => "编号连续，没有缺号".to_owned(),
+                false => format!("缺号：{}", gaps.join("、")),
+            }
+        }
+    };
     let subtitle = format!(
-        "{}共 {} 份备案（每个编号的最新版）；{}",
+        "{}共 {} 份备案（每个编号的最新版）；{numbering}",
         describe(filter),
         filings.len(),
-        match gaps.is_empty() {
-            true => "编号连续，没有缺号".to_owned(),
-            false => format!("缺号：{}", gaps.join("、")),
-        }
     );
     let bytes = match ext.as_str() {
         "csv" => csv(&rows).into_bytes(),
@@ -134,8 +149,17 @@ fn csv(rows: &[[String; 12]]) -> String {
 fn gaps(registry: &Registry, filings: &[FilingRecord]) -> Vec<String> {
     let mut seen: BTreeMap<(FormKind, i32), Vec<u32>> = BTreeMap::new();
     for f in filings {
-        if let Some(seq) = f.seq {
-            seen.entry((f.form, f.year)).or_default().push(seq);
+        // A serial numbered by hand before beian counts too, where it has
+        // the form's template (XMT-2026-0070 imported after 0015: 16–69 missing).
+        let parsed = f.seq.map(|seq| (f.year, seq)).or_else(|| {
+            let (year, seq) = registry
+                .config()
+                .format_for(f.form)
+                .parse_serial(&f.serial)?;
+            Some((year.unwrap_or(f.year), seq))
+        });
+        if let Some((year, seq)) = parsed {
+            seen.entry((f.form, year)).or_default().push(seq);
         }
     }
     let mut out = Vec::new();

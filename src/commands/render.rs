@@ -52,18 +52,26 @@ pub struct RenderJob {
     pub order: PrintOrder,
 }
 
-/// Runs `render`: prepares every record (all or nothing), then drafts or files.
+/// Runs `render`: prepares every record (all or nothing, or with
+/// `--keep-going` the good ones), then drafts or files.
 pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), Error> {
+    if let Some(path) = &job.combine {
+        check_job_path(path)?;
+    }
     let (prepared, rejected) = prepare_each(job.sources, job.syntax, job.options)?;
-    let rejected = match (rejected, job.keep_going) {
-        (None, _) => None,
+    let mut rejected = match (rejected, job.keep_going) {
+        (None, _) => Vec::new(),
         (Some(e), false) => return Err(e),
         // The good records go on; the bad ones are listed at the end.
-        (Some(e), true) if !prepared.is_empty() => Some(e),
+        (Some(e), true) if !prepared.is_empty() => match e {
+            Error::Many(all) => all,
+            e => vec![e],
+        },
         (Some(e), true) => return Err(e),
     };
-    let done = match job.draft {
-        true => render_draft(&prepared, &job.output, &job.formats, say).map(|()| {
+    let forms = match job.draft {
+        true => {
+            render_draft(&prepared, &job.output, &job.formats, say)?;
             prepared
                 .iter()
                 .map(|p| JobLayout {
@@ -76,7 +84,7 @@ pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), E
                     layout: p.layout.clone(),
                 })
                 .collect()
-        }),
+        }
         false => {
             let mut registry = open(settings)?;
             say(&settings.registry_line());
@@ -85,7 +93,7 @@ pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), E
                 true => Naming::SerialAndName,
                 false => Naming::Serial,
             };
-            render_filed(
+            let (forms, refused) = render_filed(
                 &mut registry,
                 &prepared,
                 &job.output,
@@ -95,29 +103,40 @@ pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), E
                     import: job.import,
                     naming,
                     now,
+                    keep_going: job.keep_going,
                 },
                 say,
-            )
+            )?;
+            rejected.extend(refused);
+            forms
         }
     };
-    let done = match (done, &job.combine) {
-        (Ok(forms), Some(path)) => write_job(forms, path, job.order, job.duplex, say),
-        (done, _) => done.map(|_| ()),
-    };
-    match (done, rejected) {
-        (Err(e), _) => Err(e),
-        (Ok(()), None) => Ok(()),
-        (Ok(()), Some(rejected)) => {
-            say(&format!(
-                "以下记录没有备案（其余的已备案）：{}",
-                match &rejected {
-                    Error::Many(all) => format!("共 {} 份", all.len()),
-                    _ => "1 份".to_owned(),
-                }
-            ));
-            Err(rejected)
-        }
+    let done = forms.len();
+    if let Some(path) = &job.combine
+        && done > 0
+    {
+        write_job(forms, path, job.order, job.duplex, say)?;
     }
+    match rejected.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Partial { done, rejected }),
+    }
+}
+
+/// The print job's file must be a PDF that can be written: said before
+/// anything is filed.
+fn check_job_path(path: &Path) -> Result<(), Error> {
+    let pdf = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    if !pdf || path.is_dir() {
+        return Err(Error::Usage(format!(
+            "--combine 要写到一个 .pdf 文件（如 打印.pdf），「{}」不是",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// How filed outputs are named.
@@ -138,6 +157,8 @@ pub struct Filing<'a> {
     pub naming: Naming,
     /// The filing time of new filings (the only wall-clock time in beian).
     pub now: DateTime<FixedOffset>,
+    /// Set aside the records the registry refuses, and file the others.
+    pub keep_going: bool,
 }
 
 /// The file name of an output: the serial, and with `SerialAndName` the
@@ -219,21 +240,41 @@ pub fn render_filed(
     out_dir: &Path,
     how: &Filing<'_>,
     say: Say<'_>,
-) -> Result<Vec<JobLayout>, Error> {
+) -> Result<(Vec<JobLayout>, Vec<Error>), Error> {
     let Filing {
         options,
         formats,
         import,
         naming,
         now,
+        keep_going,
     } = *how;
-    let serials = check_serials(registry, prepared, import)?;
+    // Registry-side problems of every record first, so that a batch is
+    // either refused whole or filed whole (barring I/O failures); with
+    // --keep-going, the refused records are set aside.
+    let mut refused = Vec::new();
+    let mut serials = Vec::with_capacity(prepared.len());
+    for checked in check_serials(registry, prepared, import)? {
+        match checked {
+            Ok(serial) => serials.push(Some(serial)),
+            Err(e) => {
+                refused.push(e);
+                serials.push(None);
+            }
+        }
+    }
+    if !refused.is_empty() && !keep_going {
+        return Err(super::many(refused).unwrap_or(Error::Internal("no refusal".into())));
+    }
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "创建目录", e))?;
     io::clean_stale_temporaries(out_dir);
     let copies = options.copies as u32;
     let mut summary = vec![["编号", "名称", "文件"].map(str::to_owned)];
     let mut job = Vec::with_capacity(prepared.len());
     for (p, serial) in prepared.iter().zip(&serials) {
+        let Some(serial) = serial else {
+            continue; // refused by the registry, set aside (--keep-going)
+        };
         let content = p.record.to_toml();
         let req = FilingRequest {
             form: p.record.form,
@@ -335,7 +376,7 @@ pub fn render_filed(
             say(&line);
         }
     }
-    Ok(job)
+    Ok((job, refused))
 }
 
 /// A form for the print job, with what it is sorted by.
@@ -363,6 +404,9 @@ fn write_job(
     duplex: bool,
     say: Say<'_>,
 ) -> Result<(), Error> {
+    // A record given twice is one filing: printed once.
+    let mut seen = std::collections::BTreeSet::new();
+    forms.retain(|f| f.serial.as_ref().is_none_or(|s| seen.insert(s.clone())));
     if order == PrintOrder::Unit {
         forms.sort_by(|a, b| (&a.unit, &a.serial).cmp(&(&b.unit, &b.serial)));
     }
@@ -405,10 +449,11 @@ fn check_serials(
     registry: &Registry,
     prepared: &[Prepared],
     import: bool,
-) -> Result<Vec<Option<String>>, Error> {
-    let mut problems = Vec::new();
+) -> Result<Vec<Result<Option<String>, Error>>, Error> {
+    let mut out = Vec::new();
     let mut serials: Vec<Option<String>> = Vec::new();
     for p in prepared {
+        let mut problems = Vec::new();
         let reject = |message: String| Error::Rejected {
             source: p.origin.name(),
             violations: vec![serial_violation(message)],
@@ -448,13 +493,13 @@ fn check_serials(
                 )));
             }
         }
-        serials.push(serial);
+        serials.push(serial.clone());
+        out.push(match problems.len() {
+            0 => Ok(serial),
+            _ => Err(problems.remove(0)),
+        });
     }
-    match problems.len() {
-        0 => Ok(serials),
-        1 => Err(problems.remove(0)),
-        _ => Err(Error::Many(problems)),
-    }
+    Ok(out)
 }
 
 /// The registry's stamp on a filing.

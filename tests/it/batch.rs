@@ -188,7 +188,47 @@ fn keep_going_files_the_good_rows_and_names_files_by_serial_and_name() {
         ]
     );
     assert!(run.stdout.contains("编号"), "{}", run.stdout);
-    assert!(run.stdout.contains("没有备案"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("以下 1 份没有备案，需要修改；其余 3 份已备案"),
+        "{}",
+        run.stderr
+    );
+    // A row the registry refuses (an unknown 编号) is set aside too.
+    let refused = tempfile::tempdir().expect("tempdir");
+    let text = String::from_utf8(
+        encoding_rs::GB18030
+            .decode(&department(3, &[]))
+            .0
+            .into_owned()
+            .into_bytes(),
+    )
+    .expect("text");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[0].push_str(",编号");
+    lines[2].push_str(&format!(",QUN-{y}-0099"));
+    std::fs::write(refused.path().join("名单.csv"), lines.join("\n")).expect("write");
+    let run = beian_in(
+        refused.path(),
+        &[
+            "render",
+            "名单.csv",
+            "-o",
+            "out",
+            "--registry",
+            "beian.db",
+            "--keep-going",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("不在登记簿"), "{}", run.stderr);
+    assert_eq!(
+        run.stdout.matches("已备案 QUN-").count(),
+        2,
+        "{}",
+        run.stdout
+    );
     // Without --keep-going the same roster files nothing.
     let strict = tempfile::tempdir().expect("tempdir");
     std::fs::write(strict.path().join("名单.csv"), department(4, &[3])).expect("write");
@@ -557,4 +597,63 @@ fn the_fill_in_workbook_reads_back_once_filled() {
         "{}",
         check.stdout
     );
+}
+
+/// What the office gets wrong is said before anything is filed or written:
+/// a print job that is no PDF, a workbook over a filled-in one; Excel's lock
+/// files in a folder are passed over; an old .xls is named as such.
+#[test]
+fn mistakes_are_said_before_anything_is_filed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let roster = root().join("examples/roster.csv");
+    let roster = roster.to_str().expect("utf-8");
+    let run = beian_in(
+        dir.path(),
+        &[
+            "render",
+            roster,
+            "-o",
+            "out",
+            "--registry",
+            "db",
+            "--combine",
+            "打印.docx",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--combine 要写到一个 .pdf 文件"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        listing(dir.path()),
+        Vec::<String>::new(),
+        "nothing filed or written"
+    );
+
+    std::fs::write(dir.path().join("名单.xlsx"), b"filled in").expect("write");
+    let run = beian_in(dir.path(), &["init", "roster", "-o", "名单.xlsx"], None);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        std::fs::read(dir.path().join("名单.xlsx")).expect("kept"),
+        b"filled in"
+    );
+    let run = beian_in(dir.path(), &["init", "roster", "-o", "名单.csv"], None);
+    assert_eq!(run.code, 2);
+
+    std::fs::create_dir(dir.path().join("系部")).expect("mkdir");
+    std::fs::copy(
+        root().join("examples/roster.csv"),
+        dir.path().join("系部/名单.csv"),
+    )
+    .expect("copy");
+    std::fs::write(dir.path().join("系部/~$名单.xlsx"), b"lock").expect("write");
+    let run = beian_in(dir.path(), &["check", "系部"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(dir.path().join("旧.xls"), b"\xd0\xcf\x11\xe0").expect("write");
+    let run = beian_in(dir.path(), &["check", "旧.xls"], None);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("旧版 Excel（.xls）"), "{}", run.stderr);
 }

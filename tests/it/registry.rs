@@ -633,6 +633,43 @@ fn the_register_lists_every_filing_and_the_gaps_in_the_numbering() {
     let text = std::fs::read_to_string(&csv).expect("csv");
     assert!(text.starts_with("\u{feff}编号,表格,申请单位名称"), "{text}");
     assert_eq!(text.lines().count(), 3, "{text}");
+    // A serial numbered by hand and imported counts too: after 0002 the
+    // registry holds 0001, 0003, and the imported 0006 → 0002, 0004, 0005.
+    let imported = office.path().join("旧表.toml");
+    let record = std::fs::read_to_string(root().join("tests/fixtures/good/group-qq.toml"))
+        .expect("read")
+        .replace("2025级", "2019级");
+    std::fs::write(&imported, format!("serial = \"QUN-{y}-0006\"\n{record}")).expect("write");
+    let run = office.run(&[
+        "render",
+        imported.to_str().expect("utf-8"),
+        "--import",
+        "-o",
+        office.out().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = office.run(&[
+        "register",
+        "-o",
+        csv.to_str().expect("utf-8"),
+        "--form",
+        "group",
+    ]);
+    assert!(
+        run.stdout
+            .contains(&format!("缺号：QUN-{y}-0002、QUN-{y}-0004、QUN-{y}-0005")),
+        "{}",
+        run.stdout
+    );
+    // Filtered by unit, numbers are not checked: the others are other units'.
+    let run = office.run(&[
+        "register",
+        "-o",
+        csv.to_str().expect("utf-8"),
+        "--unit",
+        "电子商务",
+    ]);
+    assert!(run.stdout.contains("不核对编号"), "{}", run.stdout);
     let xlsx = office.path().join("汇总表.xlsx");
     let run = office.run(&["register", "-o", xlsx.to_str().expect("utf-8")]);
     assert_eq!(run.code, 2, "{}", run.stderr);

@@ -483,6 +483,11 @@ fn usage_error(e: &clap::Error) -> String {
         {
             format!("份数「{}」无效：--copies 须在 1 到 10 之间", ctx(ContextKind::InvalidValue))
         }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+            if ctx(ContextKind::InvalidArg).starts_with("--count") =>
+        {
+            format!("份数「{}」无效：--count 须在 1 到 200 之间", ctx(ContextKind::InvalidValue))
+        }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => format!(
             "参数 {} 的值「{}」无效{}",
             ctx(ContextKind::InvalidArg),

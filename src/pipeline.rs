@@ -104,7 +104,12 @@ pub fn prepare(entry: Entry, options: LayoutOptions) -> Result<Prepared, Error> 
                 Origin::Line { line, .. } => (Syntax::Json, line - 1),
                 _ => (syntax.unwrap_or_else(|| Syntax::sniff(&text)), 0),
             };
-            let node = parse(&origin.name(), &text, syntax, offset)?;
+            // A syntax error names its place in the file: file:line:column.
+            let place = match &origin {
+                Origin::Line { file, .. } => file.display().to_string(),
+                _ => origin.name(),
+            };
+            let node = parse(&place, &text, syntax, offset)?;
             (origin, node)
         }
     };

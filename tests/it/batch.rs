@@ -657,3 +657,90 @@ fn mistakes_are_said_before_anything_is_filed() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("旧版 Excel（.xls）"), "{}", run.stderr);
 }
+
+/// The whole job for one department, as the office does it: check a
+/// 35-row GBK roster (two rows wrong), file the good rows and print them
+/// in one two-sided job, then print the register for the archive.
+#[test]
+fn a_department_from_roster_to_register() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("名单.csv"), department(35, &[7, 30])).expect("write");
+    let check = beian_in(dir.path(), &["check", "名单.csv"], None);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    assert!(check.stderr.contains("第 7 行") && check.stderr.contains("第 30 行"));
+
+    let render = beian_in(
+        dir.path(),
+        &[
+            "render",
+            "名单.csv",
+            "-o",
+            "out",
+            "--registry",
+            "beian.db",
+            "--keep-going",
+            "--combine",
+            "打印.pdf",
+            "--duplex",
+        ],
+        None,
+    );
+    assert_eq!(render.code, 1, "two rows set aside: {}", render.stderr);
+    assert!(
+        render
+            .stderr
+            .contains("以下 2 份没有备案，需要修改；其余 33 份已备案"),
+        "{}",
+        render.stderr
+    );
+    let pages =
+        crate::util::pdf_pages_text(&std::fs::read(dir.path().join("打印.pdf")).expect("job"));
+    assert_eq!(
+        pages.len(),
+        33 * 4,
+        "two copies of two pages, each with a blank back"
+    );
+    let y = year();
+    // Serials follow the roster, skipping the set-aside rows: 6班 and 29班
+    // have none, so 7班 is the sixth filing.
+    let front = |n: usize| &pages[(n - 1) * 4];
+    assert!(front(1).contains(&format!("QUN-{y}-0001")) && front(1).contains("2023级电子商务1班"));
+    assert!(front(6).contains(&format!("QUN-{y}-0006")) && front(6).contains("2023级电子商务7班"));
+    assert!(
+        front(33).contains(&format!("QUN-{y}-0033")) && front(33).contains("2023级电子商务35班")
+    );
+    assert!(
+        pages
+            .iter()
+            .all(|p| !p.contains("2023级电子商务6班") && !p.contains("2023级电子商务29班"))
+    );
+
+    let register = beian_in(
+        dir.path(),
+        &["register", "-o", "登记簿.csv", "--registry", "beian.db"],
+        None,
+    );
+    assert_eq!(register.code, 0, "{}", register.stderr);
+    let csv = std::fs::read(dir.path().join("登记簿.csv")).expect("register");
+    let text = String::from_utf8_lossy(&csv);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(&format!("QUN-{y}-")))
+        .collect();
+    assert_eq!(rows.len(), 33, "{text}");
+    assert!(rows[5].contains("2023级电子商务7班"), "{}", rows[5]);
+    let pdf = beian_in(
+        dir.path(),
+        &["register", "-o", "登记簿.pdf", "--registry", "beian.db"],
+        None,
+    );
+    assert_eq!(pdf.code, 0, "{}", pdf.stderr);
+    let pages =
+        crate::util::pdf_pages_text(&std::fs::read(dir.path().join("登记簿.pdf")).expect("pdf"));
+    let all = pages.join("\n");
+    assert!(all.contains(&format!("QUN-{y}-0033")), "{all}");
+    assert!(
+        all.contains("共 33 份备案（每个编号的最新版）；编号连续，没有缺号"),
+        "{all}"
+    );
+}

@@ -5,20 +5,52 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use beian::cli::Invocation;
-use beian::commands;
+use beian::commands::{self, Progress};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 fn main() -> ExitCode {
+    // Drawn on stderr, and only when stderr is a terminal: a roster's
+    // hundreds of records show how far they have got; pipes and logs get
+    // the lines alone.
+    let bar = ProgressBar::hidden();
     let result = Invocation::from_args(std::env::args_os()).and_then(|invocation| {
         let mut out = std::io::stdout().lock();
-        commands::run(invocation, &mut |line| {
-            let _ = writeln!(out, "{line}");
-        })
+        commands::run(
+            invocation,
+            &mut |line| {
+                bar.suspend(|| {
+                    let _ = writeln!(out, "{line}");
+                })
+            },
+            &mut |progress| show(&bar, progress),
+        )
     });
+    bar.finish_and_clear();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "beian：{e}");
             e.exit_code()
         }
+    }
+}
+
+/// Moves the bar: a stage of more than one record gets one.
+fn show(bar: &ProgressBar, progress: Progress) {
+    match progress {
+        Progress::Begin { stage, total } if total > 1 => {
+            bar.reset();
+            bar.set_length(total as u64);
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} 份  {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(stage.label());
+        }
+        Progress::Begin { .. } => bar.set_draw_target(ProgressDrawTarget::hidden()),
+        Progress::Step => bar.inc(1),
+        Progress::End => bar.finish_and_clear(),
     }
 }

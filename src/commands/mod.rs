@@ -39,8 +39,42 @@ use crate::settings::Settings;
 /// Where a command says what it did, a line at a time.
 pub type Say<'a> = &'a mut dyn FnMut(&str);
 
+/// Where a long command tells how far it has got: `main` shows a progress
+/// bar from it, only where someone is watching (a terminal).
+pub type Tell<'a> = &'a mut dyn FnMut(Progress);
+
+/// How far a command has got through its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A stage starts, with how many records it will go through.
+    Begin { stage: Stage, total: usize },
+    /// One more record done.
+    Step,
+    /// The stage is over.
+    End,
+}
+
+/// The stages a batch goes through, each with its own bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading, validating and laying out every record.
+    Check,
+    /// Filing and rendering (or rendering drafts).
+    Render,
+}
+
+impl Stage {
+    /// What the bar says the stage is doing.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Check => "检查",
+            Stage::Render => "生成",
+        }
+    }
+}
+
 /// Runs a command line: with the office's forms, if it has its own.
-pub fn run(invocation: Invocation, say: Say<'_>) -> Result<(), Error> {
+pub fn run(invocation: Invocation, say: Say<'_>, tell: Tell<'_>) -> Result<(), Error> {
     let Invocation { settings, command } = invocation;
     if let Some(dir) = &settings.forms
         && !matches!(command, Command::Help(_) | Command::ExportForms(_))
@@ -90,8 +124,8 @@ pub fn run(invocation: Invocation, say: Say<'_>) -> Result<(), Error> {
             ));
             Ok(())
         }
-        Command::Check { sources, syntax } => check(sources, syntax, say),
-        Command::Render(job) => render(job, &settings, say),
+        Command::Check { sources, syntax } => check(sources, syntax, say, tell),
+        Command::Render(job) => render(job, &settings, say, tell),
         Command::Regen {
             serials,
             version,
@@ -140,8 +174,9 @@ fn prepare_all(
     sources: Vec<Source>,
     syntax: Option<Syntax>,
     options: LayoutOptions,
+    tell: Tell<'_>,
 ) -> Result<Vec<Prepared>, Error> {
-    let (prepared, failures) = prepare_each(sources, syntax, options)?;
+    let (prepared, failures) = prepare_each(sources, syntax, options, tell)?;
     match failures {
         None => Ok(prepared),
         Some(e) => Err(e),
@@ -154,18 +189,26 @@ fn prepare_each(
     sources: Vec<Source>,
     syntax: Option<Syntax>,
     options: LayoutOptions,
+    tell: Tell<'_>,
 ) -> Result<(Vec<Prepared>, Option<Error>), Error> {
     if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
         return Err(Error::Usage("标准输入「-」只能用一次".into()));
     }
     let mut prepared = Vec::new();
     let mut failures = Vec::new();
-    for entry in batch::expand(sources, syntax) {
+    let entries = batch::expand(sources, syntax);
+    tell(Progress::Begin {
+        stage: Stage::Check,
+        total: entries.len(),
+    });
+    for entry in entries {
         match entry.and_then(|entry| pipeline::prepare(entry, options)) {
             Ok(p) => prepared.push(p),
             Err(e) => failures.push(e),
         }
+        tell(Progress::Step);
     }
+    tell(Progress::End);
     Ok((prepared, many(failures)))
 }
 

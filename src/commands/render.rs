@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{Say, filing_spec, form_name, open, prepare_each, registry_error, serial_violation};
+use super::{
+    Progress, Say, Stage, Tell, filing_spec, form_name, open, prepare_each, registry_error,
+    serial_violation,
+};
 use crate::error::Error;
 use crate::form::FormSpec;
 use crate::io::{self, Source};
@@ -54,11 +57,16 @@ pub struct RenderJob {
 
 /// Runs `render`: prepares every record (all or nothing, or with
 /// `--keep-going` the good ones), then drafts or files.
-pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), Error> {
+pub fn render(
+    job: RenderJob,
+    settings: &Settings,
+    say: Say<'_>,
+    tell: Tell<'_>,
+) -> Result<(), Error> {
     if let Some(path) = &job.combine {
         check_job_path(path)?;
     }
-    let (prepared, rejected) = prepare_each(job.sources, job.syntax, job.options)?;
+    let (prepared, rejected) = prepare_each(job.sources, job.syntax, job.options, tell)?;
     let mut rejected = match (rejected, job.keep_going) {
         (None, _) => Vec::new(),
         (Some(e), false) => return Err(e),
@@ -71,7 +79,7 @@ pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), E
     };
     let forms = match job.draft {
         true => {
-            render_draft(&prepared, &job.output, &job.formats, say)?;
+            render_draft(&prepared, &job.output, &job.formats, say, tell)?;
             prepared
                 .iter()
                 .map(|p| JobLayout {
@@ -106,6 +114,7 @@ pub fn render(job: RenderJob, settings: &Settings, say: Say<'_>) -> Result<(), E
                     keep_going: job.keep_going,
                 },
                 say,
+                tell,
             )?;
             rejected.extend(refused);
             forms
@@ -192,6 +201,7 @@ pub fn render_draft(
     output: &Path,
     formats: &[Format],
     say: Say<'_>,
+    tell: Tell<'_>,
 ) -> Result<(), Error> {
     // Name every output before writing any, so a clash writes nothing.
     let mut planned: BTreeMap<PathBuf, (usize, Format)> = BTreeMap::new();
@@ -218,10 +228,16 @@ pub fn render_draft(
 
     // Render everything in memory, then write.
     let mut files = Vec::new();
+    tell(Progress::Begin {
+        stage: Stage::Render,
+        total: planned.len(),
+    });
     for (path, (i, format)) in &planned {
         let bytes = format.render(&prepared[*i].layout)?;
         files.push((path.clone(), bytes, prepared[*i].layout.pages.len()));
+        tell(Progress::Step);
     }
+    tell(Progress::End);
     std::fs::create_dir_all(output).map_err(|e| Error::io(output, "创建目录", e))?;
     for (path, bytes, pages) in files {
         io::write_atomic(&path, &bytes)?;
@@ -240,6 +256,7 @@ pub fn render_filed(
     out_dir: &Path,
     how: &Filing<'_>,
     say: Say<'_>,
+    tell: Tell<'_>,
 ) -> Result<(Vec<JobLayout>, Vec<Error>), Error> {
     let Filing {
         options,
@@ -271,6 +288,10 @@ pub fn render_filed(
     let copies = options.copies as u32;
     let mut summary = vec![["编号", "名称", "文件"].map(str::to_owned)];
     let mut job = Vec::with_capacity(prepared.len());
+    tell(Progress::Begin {
+        stage: Stage::Render,
+        total: serials.iter().flatten().count(),
+    });
     for (p, serial) in prepared.iter().zip(&serials) {
         let Some(serial) = serial else {
             continue; // refused by the registry, set aside (--keep-going)
@@ -368,7 +389,9 @@ pub fn render_filed(
             serial: Some(filed.serial.clone()),
             layout,
         });
+        tell(Progress::Step);
     }
+    tell(Progress::End);
     // Which class, which account got which number: for the department.
     if summary.len() > 2 {
         say("");

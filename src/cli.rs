@@ -154,10 +154,10 @@ enum Cmd {
         #[arg(long)]
         csv: bool,
     },
-    /// 登记簿汇总表：所有备案（每个编号的最新版）及其负责人、手机，写成 PDF（横向 A4，可打印）或 CSV；并列出编号中的缺号
+    /// 登记簿汇总表：所有备案（每个编号的最新版）及其负责人、手机，写成 PDF（横向 A4，可打印）、XLSX 或 CSV；并列出编号中的缺号
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Register {
-        /// 输出文件：.pdf 或 .csv
+        /// 输出文件：.pdf（打印）、.xlsx（Excel、WPS）或 .csv
         #[arg(short = 'o', long = "output", value_name = "文件")]
         output: PathBuf,
         /// 只列出一种表格：account（新媒体帐号）或 group（QQ群、微博群）

@@ -19,7 +19,7 @@ use crate::io::Source;
 use crate::record::{Node, Syntax};
 
 pub use columns::column_path;
-pub use workbook::fill_in_workbook;
+pub use workbook::{fill_in_workbook, table_workbook};
 
 /// A roster or a list of records is larger than one record, but not
 /// without bound: a department's forms for a year fit in far less.

@@ -1,8 +1,11 @@
-//! The fill-in workbook units get (`beian init roster`): a sheet per form
+//! The workbooks beian writes. The fill-in workbook units get (`beian init
+//! roster`): a sheet per form
 //! whose header row is the form's printed labels (so beian reads it back),
 //! dropdowns for the choices and 是/否, phone, id and 群号 columns formatted
 //! as text (Excel would turn 13800000000 into 1.38E+10 and drop a 群号's
-//! leading zero), the header frozen, and a sheet of notes.
+//! leading zero), the header frozen, and a sheet of notes. And a table for
+//! the office (`beian register -o 登记簿.xlsx`): every cell text, a filter
+//! on the header, which repeats on every printed page of landscape A4.
 //!
 //! SpreadsheetML written directly and zipped like the DOCX: deterministic,
 //! and no XLSX writer crate (those bring zlib-rs, see Cargo.toml).
@@ -177,6 +180,64 @@ fn notes_sheet() -> String {
     x
 }
 
+/// A table for the office as an `.xlsx` of one sheet: the title and the line
+/// under it, then the header and the rows, every cell text (phones and ids
+/// as written), widths from the printed register's (mm).
+pub fn table_workbook(
+    sheet: &str,
+    title: &str,
+    subtitle: &str,
+    columns: &[(&str, f32)],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, Error> {
+    let last = column_name(columns.len().saturating_sub(1));
+    let end = rows.len() + 3;
+    let mut x = format!(
+        r#"{XML}<worksheet xmlns="{MAIN}" xmlns:r="{REL}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><sheetViews><sheetView workbookViewId="0"><pane ySplit="3" topLeftCell="A4" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><cols>"#
+    );
+    for (i, (_, mm)) in columns.iter().enumerate() {
+        // A column width counts digits of the default font, about 1.9 mm.
+        x.push_str(&format!(
+            r#"<col min="{n}" max="{n}" width="{:.1}" style="2" customWidth="1"/>"#,
+            mm / 1.9 + 1.0,
+            n = i + 1
+        ));
+    }
+    x.push_str("</cols><sheetData>");
+    let cell = |x: &mut String, r: usize, c: usize, style: u8, text: &str| {
+        x.push_str(&format!(
+            r#"<c r="{}{r}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#,
+            column_name(c),
+            esc(text)
+        ));
+    };
+    x.push_str(r#"<row r="1">"#);
+    cell(&mut x, 1, 0, 3, title);
+    x.push_str(r#"</row><row r="2">"#);
+    cell(&mut x, 2, 0, 2, subtitle);
+    x.push_str(r#"</row><row r="3">"#);
+    for (i, (label, _)) in columns.iter().enumerate() {
+        cell(&mut x, 3, i, 1, label);
+    }
+    x.push_str("</row>");
+    for (n, row) in rows.iter().enumerate() {
+        let r = n + 4;
+        x.push_str(&format!(r#"<row r="{r}">"#));
+        for (i, text) in row.iter().enumerate() {
+            cell(&mut x, r, i, 2, text);
+        }
+        x.push_str("</row>");
+    }
+    x.push_str(&format!(
+        r#"</sheetData><autoFilter ref="A3:{last}{end}"/><mergeCells count="2"><mergeCell ref="A1:{last}1"/><mergeCell ref="A2:{last}2"/></mergeCells><pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/><headerFooter><oddFooter>&amp;C第 &amp;P 页，共 &amp;N 页</oddFooter></headerFooter></worksheet>"#
+    ));
+    let quoted = esc(&format!("'{}'", sheet.replace('\'', "''")));
+    let names = format!(
+        r#"<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">{quoted}!$A$3:${last}${end}</definedName><definedName name="_xlnm.Print_Titles" localSheetId="0">{quoted}!$3:$3</definedName></definedNames>"#
+    );
+    package(&[(sheet.to_owned(), x)], &names)
+}
+
 /// The fill-in workbook, as bytes of an `.xlsx`.
 pub fn fill_in_workbook() -> Result<Vec<u8>, Error> {
     let forms = current();
@@ -191,6 +252,12 @@ pub fn fill_in_workbook() -> Result<Vec<u8>, Error> {
         ),
         ("填写说明".to_owned(), notes_sheet()),
     ];
+    package(&sheets, "")
+}
+
+/// Sheets (name, worksheet XML) zipped as an `.xlsx`, with the workbook's
+/// defined names (print titles) as given.
+fn package(sheets: &[(String, String)], defined_names: &str) -> Result<Vec<u8>, Error> {
     let mut parts: Vec<(String, String)> = Vec::new();
     let sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml";
     parts.push((
@@ -209,7 +276,7 @@ pub fn fill_in_workbook() -> Result<Vec<u8>, Error> {
     parts.push((
         "xl/workbook.xml".into(),
         format!(
-            r#"{XML}<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>{}</sheets></workbook>"#,
+            r#"{XML}<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>{}</sheets>{defined_names}</workbook>"#,
             sheets
                 .iter()
                 .enumerate()
@@ -231,10 +298,11 @@ pub fn fill_in_workbook() -> Result<Vec<u8>, Error> {
             sheets.len() + 1
         ),
     ));
-    // Styles: 0 plain, 1 the header (bold, grey), 2 text ("@", numFmt 49).
+    // Styles: 0 plain, 1 the header (bold, grey), 2 text ("@", numFmt 49),
+    // 3 a title (bold, larger).
     parts.push((
         "xl/styles.xml".into(),
-        format!(r#"{XML}<styleSheet xmlns="{MAIN}"><fonts count="2"><font><sz val="11"/><name val="宋体"/><charset val="134"/></font><font><b/><sz val="11"/><name val="宋体"/><charset val="134"/></font></fonts><fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFE7E6E6"/><bgColor indexed="64"/></patternFill></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="49" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyNumberFormat="1"/><xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs></styleSheet>"#),
+        format!(r#"{XML}<styleSheet xmlns="{MAIN}"><fonts count="3"><font><sz val="11"/><name val="宋体"/><charset val="134"/></font><font><b/><sz val="11"/><name val="宋体"/><charset val="134"/></font><font><b/><sz val="14"/><name val="宋体"/><charset val="134"/></font></fonts><fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFE7E6E6"/><bgColor indexed="64"/></patternFill></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="49" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyNumberFormat="1"/><xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="49" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/></cellXfs></styleSheet>"#),
     ));
     for (i, (_, xml)) in sheets.iter().enumerate() {
         parts.push((format!("xl/worksheets/sheet{}.xml", i + 1), xml.clone()));

@@ -18,7 +18,7 @@ use crate::registry::{FilingRecord, ListFilter, Registry};
 use crate::render::Format;
 
 /// Writes the register of the filings `filter` selects to `output`, as its
-/// extension says (`.pdf`, `.csv`).
+/// extension says (`.pdf`, `.csv`, `.xlsx`).
 pub fn register(
     registry: &Registry,
     filter: &ListFilter,
@@ -31,15 +31,10 @@ pub fn register(
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    if !matches!(ext.as_str(), "pdf" | "csv") {
+    if !matches!(ext.as_str(), "pdf" | "csv" | "xlsx") {
         return Err(Error::Usage(format!(
-            "登记簿汇总表写成 .pdf（打印）或 .csv（Excel 可直接打开）；「{}」不是这两种{}",
+            "登记簿汇总表写成 .pdf（打印）、.xlsx（Excel、WPS）或 .csv；「{}」不是这几种",
             output.display(),
-            if ext == "xlsx" {
-                "（.xlsx 尚不支持，请用 .csv）"
-            } else {
-                ""
-            }
         )));
     }
     let filings = registry
@@ -75,11 +70,19 @@ pub fn register(
         describe(filter),
         filings.len(),
     );
+    let title = "新媒体帐号、QQ群和微博群备案登记簿";
     let bytes = match ext.as_str() {
         "csv" => csv(&rows).into_bytes(),
+        "xlsx" => crate::batch::table_workbook(
+            "登记簿",
+            title,
+            &format!("{subtitle}　　导出日期：{printed}"),
+            &REGISTER_COLUMNS,
+            &rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
+        )?,
         _ => {
             let layout = register_layout(&RegisterSheet {
-                title: "新媒体帐号、QQ群和微博群备案登记簿",
+                title,
                 subtitle: &subtitle,
                 printed,
                 rows: &rows,

@@ -670,8 +670,60 @@ fn the_register_lists_every_filing_and_the_gaps_in_the_numbering() {
         "电子商务",
     ]);
     assert!(run.stdout.contains("不核对编号"), "{}", run.stdout);
+    // For Excel and WPS: every cell text (phones stay 11 digits), a filter
+    // on the header, which repeats on every printed page.
     let xlsx = office.path().join("汇总表.xlsx");
     let run = office.run(&["register", "-o", xlsx.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = std::fs::read(&xlsx).expect("xlsx");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("a zip");
+    let part = |zip: &mut zip::ZipArchive<_>, name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).expect(name), &mut text)
+            .expect("utf-8");
+        text
+    };
+    let sheet = part(&mut zip, "xl/worksheets/sheet1.xml");
+    let doc = roxmltree::Document::parse(&sheet).expect("worksheet XML");
+    let rows: Vec<Vec<String>> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("row"))
+        .map(|row| {
+            row.children()
+                .filter(|c| c.has_tag_name("c"))
+                .map(|c| {
+                    c.descendants()
+                        .filter(|t| t.is_text())
+                        .filter_map(|t| t.text())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    assert!(rows[0][0].contains("备案登记簿"), "{rows:?}");
+    assert!(rows[1][0].contains("共 6 份备案"), "{rows:?}");
+    assert_eq!(rows[2][..3], ["编号", "表格", "申请单位名称"]);
+    assert_eq!(rows.len(), 3 + 6, "{rows:?}");
+    let first = rows
+        .iter()
+        .find(|r| r[0] == format!("QUN-{y}-0001"))
+        .expect("QUN-0001 listed");
+    assert!(first.contains(&"13700000001".to_owned()), "{first:?}");
+    assert!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("c"))
+            .all(|c| c.attribute("t") == Some("inlineStr")),
+        "every cell is text"
+    );
+    assert!(sheet.contains(r#"<autoFilter ref="A3:L9"/>"#), "{sheet}");
+    let workbook = part(&mut zip, "xl/workbook.xml");
+    assert!(
+        workbook.contains("_xlnm.Print_Titles") && workbook.contains("'登记簿'!$3:$3"),
+        "{workbook}"
+    );
+    let txt = office.path().join("汇总表.txt");
+    let run = office.run(&["register", "-o", txt.to_str().expect("utf-8")]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(!xlsx.exists());
+    assert!(run.stderr.contains(".xlsx（Excel、WPS）"), "{}", run.stderr);
+    assert!(!txt.exists());
 }

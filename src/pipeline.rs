@@ -11,12 +11,39 @@ use crate::record::validate::{self, overflow_violation};
 use crate::record::{Node, Record, Stamp, Syntax};
 
 /// A record that passed every check, with its layout (under the stamp the
-/// record carries, if any).
+/// record carries, if any) while the batch is small enough to keep them all.
 pub struct Prepared {
     pub origin: Origin,
     pub record: Record,
     pub stamp: Stamp,
-    pub layout: Layout,
+    /// `None` once dropped (see [`Prepared::forget_layout`]): laid out again
+    /// when rendered.
+    pub layout: Option<Layout>,
+}
+
+impl Prepared {
+    /// Drops the layout: a layout is about 110 KB and takes well under a
+    /// millisecond to make again, so a roster of a thousand rows keeps its
+    /// records, not their layouts.
+    pub fn forget_layout(&mut self) {
+        self.layout = None;
+    }
+
+    /// The record's layout under its own stamp: the kept one, or made again.
+    pub fn layout(&self, options: LayoutOptions) -> Result<std::borrow::Cow<'_, Layout>, Error> {
+        match &self.layout {
+            Some(layout) => Ok(std::borrow::Cow::Borrowed(layout)),
+            None => layout::build(&self.record, &self.stamp, options)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|overflows| Error::Rejected {
+                    source: self.origin.name(),
+                    violations: overflows
+                        .iter()
+                        .map(|o| overflow_violation(self.record.form, o))
+                        .collect(),
+                }),
+        }
+    }
 }
 
 /// Parses, validates and lays out one record's text. All problems, from
@@ -118,6 +145,6 @@ pub fn prepare(entry: Entry, options: LayoutOptions) -> Result<Prepared, Error> 
         origin,
         record,
         stamp,
-        layout,
+        layout: Some(layout),
     })
 }

@@ -47,18 +47,20 @@ pub fn blank(job: BlankJob, say: Say<'_>) -> Result<(), Error> {
         let path = job.output.join(&name);
         let bytes = match (format, job.count) {
             (Format::Pdf, 2..) => {
-                let forms: Vec<JobForm<'_>> = (1..=job.count)
-                    .map(|n| JobForm {
-                        layout: &layout,
+                let forms = (1..=job.count).map(|n| {
+                    Ok(JobForm {
+                        layout: std::borrow::Cow::Borrowed(&layout),
                         bookmark: format!("空白表 {n}"),
                     })
-                    .collect();
-                render_job(&forms, false).map_err(|e| {
-                    Error::Render(crate::render::RenderError {
-                        format: Format::Pdf,
-                        message: e.to_string(),
-                    })
-                })?
+                });
+                render_job(forms, false)
+                    .map_err(|e| {
+                        Error::Render(crate::render::RenderError {
+                            format: Format::Pdf,
+                            message: e.to_string(),
+                        })
+                    })?
+                    .bytes
             }
             _ => format.render(&layout)?,
         };

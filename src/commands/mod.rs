@@ -169,6 +169,10 @@ pub fn form_name(form: FormKind) -> &'static str {
     &FormSpec::get(form).name
 }
 
+/// Up to how many records a batch keeps their layouts from checking to
+/// rendering (about 110 KB each), so that filing lays each out once.
+const KEEP_LAYOUTS: usize = 50;
+
 /// Prepares every record; if any is rejected, reports all rejections.
 fn prepare_all(
     sources: Vec<Source>,
@@ -201,9 +205,16 @@ fn prepare_each(
         stage: Stage::Check,
         total: entries.len(),
     });
+    // A big roster keeps its records, not their layouts (memory stays flat).
+    let keep_layouts = entries.len() <= KEEP_LAYOUTS;
     for entry in entries {
         match entry.and_then(|entry| pipeline::prepare(entry, options)) {
-            Ok(p) => prepared.push(p),
+            Ok(mut p) => {
+                if !keep_layouts {
+                    p.forget_layout();
+                }
+                prepared.push(p)
+            }
             Err(e) => failures.push(e),
         }
         tell(Progress::Step);

@@ -22,9 +22,10 @@ use crate::io::{self, Source};
 use crate::layout::{self, Layout, LayoutOptions};
 use crate::pipeline::Prepared;
 use crate::record::validate::overflow_violation;
-use crate::record::{Stamp, Syntax};
+use crate::record::{Record, Stamp, Syntax};
 use crate::registry::sha256_hex;
 use crate::registry::{FileError, Filed, FilingRequest, Output, Registry};
+use crate::render::pdf::PdfError;
 use crate::render::print_job::{JobForm, render_job};
 use crate::render::{Format, OUTPUT_REVISION};
 use crate::settings::Settings;
@@ -79,7 +80,7 @@ pub fn render(
     };
     let forms = match job.draft {
         true => {
-            render_draft(&prepared, &job.output, &job.formats, say, tell)?;
+            render_draft(&prepared, &job.output, &job.formats, job.options, say, tell)?;
             prepared
                 .iter()
                 .map(|p| JobLayout {
@@ -87,9 +88,9 @@ pub fn render(
                         Some(s) => format!("{s} {}", p.record.subject_name()),
                         None => p.record.subject_name().to_owned(),
                     },
-                    unit: p.record.unit.clone(),
-                    serial: p.stamp.serial.clone(),
-                    layout: p.layout.clone(),
+                    spec: FormSpec::get(p.record.form),
+                    record: p.record.clone(),
+                    stamp: p.stamp.clone(),
                 })
                 .collect()
         }
@@ -124,7 +125,7 @@ pub fn render(
     if let Some(path) = &job.combine
         && done > 0
     {
-        write_job(forms, path, job.order, job.duplex, say)?;
+        write_job(forms, path, job.order, job.duplex, job.options, say)?;
     }
     match rejected.is_empty() {
         true => Ok(()),
@@ -200,6 +201,7 @@ pub fn render_draft(
     prepared: &[Prepared],
     output: &Path,
     formats: &[Format],
+    options: LayoutOptions,
     say: Say<'_>,
     tell: Tell<'_>,
 ) -> Result<(), Error> {
@@ -226,23 +228,25 @@ pub fn render_draft(
         }
     }
 
-    // Render everything in memory, then write.
-    let mut files = Vec::new();
+    // Every record passed validation and layout, so only a fault of the
+    // machine can stop this part way: each file is written as it is made
+    // (memory stays flat for a roster of a thousand), and said when written.
+    std::fs::create_dir_all(output).map_err(|e| Error::io(output, "创建目录", e))?;
     tell(Progress::Begin {
         stage: Stage::Render,
         total: planned.len(),
     });
     for (path, (i, format)) in &planned {
-        let bytes = format.render(&prepared[*i].layout)?;
-        files.push((path.clone(), bytes, prepared[*i].layout.pages.len()));
+        let layout = prepared[*i].layout(options)?;
+        io::write_atomic(path, &format.render(&layout)?)?;
+        say(&format!(
+            "已生成 {}（{} 页）",
+            path.display(),
+            layout.pages.len()
+        ));
         tell(Progress::Step);
     }
     tell(Progress::End);
-    std::fs::create_dir_all(output).map_err(|e| Error::io(output, "创建目录", e))?;
-    for (path, bytes, pages) in files {
-        io::write_atomic(&path, &bytes)?;
-        say(&format!("已生成 {}（{pages} 页）", path.display()));
-    }
     Ok(())
 }
 
@@ -336,14 +340,14 @@ pub fn render_filed(
                     text_sha256: text_sha256.clone(),
                 });
             }
-            laid_out = Some((stamp, layout.clone()));
+            laid_out = Some((stamp, spec, layout.pages.len()));
             Ok(outputs)
         });
         let (filed, outputs) = result.map_err(|e| match e {
             FileError::Registry(e) => registry_error(registry.path(), e),
             FileError::Render(e) => e,
         })?;
-        let Some((stamp, layout)) = laid_out else {
+        let Some((stamp, spec, pages)) = laid_out else {
             return Err(Error::Internal("filing returned without rendering".into()));
         };
         say(&match (filed.is_new, filed.version) {
@@ -368,11 +372,7 @@ pub fn render_filed(
         for o in &outputs {
             let path = out_dir.join(&o.file_name);
             io::write_atomic(&path, &o.bytes)?;
-            say(&format!(
-                "  已生成 {}（{} 页）",
-                path.display(),
-                layout.pages.len()
-            ));
+            say(&format!("  已生成 {}（{pages} 页）", path.display()));
         }
         let source = out_dir.join(format!("{}.toml", filed.serial));
         io::write_atomic(&source, filed_source(&stamp, &content).as_bytes())?;
@@ -385,9 +385,9 @@ pub fn render_filed(
         ]);
         job.push(JobLayout {
             bookmark: format!("{} {}", filed.serial, p.record.subject_name()),
-            unit: p.record.unit.clone(),
-            serial: Some(filed.serial.clone()),
-            layout,
+            spec,
+            record: p.record.clone(),
+            stamp,
         });
         tell(Progress::Step);
     }
@@ -402,12 +402,13 @@ pub fn render_filed(
     Ok((job, refused))
 }
 
-/// A form for the print job, with what it is sorted by.
+/// A form for the print job: what lays it out again when it is printed (a
+/// department's forms are not all kept laid out in memory), and its bookmark.
 pub struct JobLayout {
     pub bookmark: String,
-    pub unit: String,
-    pub serial: Option<String>,
-    pub layout: Layout,
+    pub spec: &'static FormSpec,
+    pub record: Record,
+    pub stamp: Stamp,
 }
 
 /// The order of the forms in a print job.
@@ -425,22 +426,31 @@ fn write_job(
     path: &Path,
     order: PrintOrder,
     duplex: bool,
+    options: LayoutOptions,
     say: Say<'_>,
 ) -> Result<(), Error> {
     // A record given twice is one filing: printed once.
     let mut seen = std::collections::BTreeSet::new();
-    forms.retain(|f| f.serial.as_ref().is_none_or(|s| seen.insert(s.clone())));
+    forms.retain(|f| {
+        f.stamp
+            .serial
+            .as_ref()
+            .is_none_or(|s| seen.insert(s.clone()))
+    });
     if order == PrintOrder::Unit {
-        forms.sort_by(|a, b| (&a.unit, &a.serial).cmp(&(&b.unit, &b.serial)));
+        forms.sort_by(|a, b| {
+            (&a.record.unit, &a.stamp.serial).cmp(&(&b.record.unit, &b.stamp.serial))
+        });
     }
-    let job: Vec<JobForm<'_>> = forms
-        .iter()
-        .map(|f| JobForm {
-            layout: &f.layout,
-            bookmark: f.bookmark.clone(),
-        })
-        .collect();
-    let bytes = render_job(&job, duplex).map_err(|e| {
+    let job = forms.iter().map(|f| {
+        layout::build_with(f.spec, &f.record, &f.stamp, options)
+            .map(|layout| JobForm {
+                layout: std::borrow::Cow::Owned(layout),
+                bookmark: f.bookmark.clone(),
+            })
+            .map_err(|_| PdfError::Export(format!("{}：排版失败", f.bookmark)))
+    });
+    let printed = render_job(job, duplex).map_err(|e| {
         Error::Render(crate::render::RenderError {
             format: Format::Pdf,
             message: e.to_string(),
@@ -449,13 +459,12 @@ fn write_job(
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建目录", e))?;
     }
-    io::write_atomic(path, &bytes)?;
-    let pages: usize =
-        forms.iter().map(|f| f.layout.pages.len()).sum::<usize>() * if duplex { 2 } else { 1 };
+    io::write_atomic(path, &printed.bytes)?;
     say(&format!(
-        "已生成打印文件 {}（{} 份表格，{pages} 页{}）",
+        "已生成打印文件 {}（{} 份表格，{} 页{}）",
         path.display(),
         forms.len(),
+        printed.pages,
         if duplex {
             "，每页背面留白，可双面打印"
         } else {
@@ -545,11 +554,12 @@ fn stamped_layout(
     options: LayoutOptions,
 ) -> Result<Layout, Error> {
     let current = std::ptr::eq(spec, FormSpec::get(p.record.form));
-    let laid_out = match (current, p.stamp == *stamp) {
-        (true, true) => return Ok(p.layout.clone()),
+    let laid_out = match (current, &p.layout, p.stamp == *stamp) {
+        (true, Some(kept), true) => return Ok(kept.clone()),
         // The prepared layout, with only the serial's paragraph set again.
-        (true, false) => layout::restamp(spec, &p.layout, &p.record, stamp),
-        (false, _) => layout::build_with(spec, &p.record, stamp, options),
+        (true, Some(kept), false) => layout::restamp(spec, kept, &p.record, stamp),
+        // A big batch kept no layouts, or another form: laid out anew.
+        _ => layout::build_with(spec, &p.record, stamp, options),
     };
     laid_out.map_err(|overflows| Error::Rejected {
         source: p.origin.name(),

@@ -12,18 +12,31 @@ use krilla::metadata::Metadata;
 use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
 
+use std::borrow::Cow;
+
 use super::pdf::{FontCache, PdfError, draw_pages};
 use crate::layout::Layout;
 
 /// One form of the job and its bookmark (「XMT-2026-0007 信息工程系学生会」).
 pub struct JobForm<'a> {
-    pub layout: &'a Layout,
+    pub layout: Cow<'a, Layout>,
     pub bookmark: String,
 }
 
+/// The print job: the PDF and how many pages it has.
+pub struct PrintJob {
+    pub bytes: Vec<u8>,
+    pub pages: usize,
+}
+
 /// Writes the forms, in the order given, as one PDF. Pure: the same forms
-/// give the same bytes.
-pub fn render_job(forms: &[JobForm<'_>], duplex: bool) -> Result<Vec<u8>, PdfError> {
+/// give the same bytes. The forms are taken one at a time, so a caller can
+/// make each layout as it is needed: a thousand forms never sit in memory
+/// at once (the PDF holds each page compressed, about 2 KB).
+pub fn render_job<'a>(
+    forms: impl IntoIterator<Item = Result<JobForm<'a>, PdfError>>,
+    duplex: bool,
+) -> Result<PrintJob, PdfError> {
     let settings = SerializeSettings {
         enable_tagging: false,
         ..SerializeSettings::default()
@@ -32,13 +45,16 @@ pub fn render_job(forms: &[JobForm<'_>], duplex: bool) -> Result<Vec<u8>, PdfErr
     let mut fonts = FontCache::default();
     let mut outline = Outline::new();
     let mut pages = 0usize;
+    let mut count = 0usize;
     for form in forms {
+        let form = form?;
+        count += 1;
         outline.push_child(OutlineNode::new(
             form.bookmark.clone(),
             XyzDestination::new(pages, Point::from_xy(0.0, 0.0)),
         ));
         let mut error = None;
-        draw_pages(&mut document, &mut fonts, form.layout, |document| {
+        draw_pages(&mut document, &mut fonts, &form.layout, |document| {
             pages += 1;
             if duplex {
                 // The back of the sheet stays blank.
@@ -57,14 +73,17 @@ pub fn render_job(forms: &[JobForm<'_>], duplex: bool) -> Result<Vec<u8>, PdfErr
     document.set_outline(outline);
     document.set_metadata(
         Metadata::new()
-            .title(format!("备案表打印（{} 份表格）", forms.len()))
+            .title(format!("备案表打印（{count} 份表格）"))
             .language("zh-CN".into())
             .creator(format!("beian {}", env!("CARGO_PKG_VERSION"))),
     );
     let bytes = document
         .finish()
         .map_err(|e| PdfError::Export(format!("{e:?}")))?;
-    with_viewer_preferences(bytes)
+    Ok(PrintJob {
+        bytes: with_viewer_preferences(bytes)?,
+        pages,
+    })
 }
 
 /// The PDF with `/ViewerPreferences << /Duplex /Simplex /PrintScaling /None >>`

@@ -744,3 +744,55 @@ fn a_department_from_roster_to_register() {
         "{all}"
     );
 }
+
+/// A roster too big to keep every layout (over 50 rows) lays each form out
+/// again when it is rendered and printed: the same bytes as when kept, which
+/// `regen` confirms byte for byte, and a print job of every form.
+#[test]
+fn a_big_roster_keeps_records_not_layouts_and_prints_the_same() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("名单.csv"), department(60, &[])).expect("write");
+    let run = beian_in(
+        dir.path(),
+        &[
+            "render",
+            "名单.csv",
+            "-o",
+            "out",
+            "--registry",
+            "beian.db",
+            "--combine",
+            "打印.pdf",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("60 份表格，120 页"), "{}", run.stdout);
+    let y = year();
+    for n in [1, 60] {
+        let serial = format!("QUN-{y}-{n:04}");
+        let regen = beian_in(
+            dir.path(),
+            &["regen", &serial, "-o", "again", "--registry", "beian.db"],
+            None,
+        );
+        assert_eq!(regen.code, 0, "{}", regen.stderr);
+        assert!(
+            regen.stdout.contains("与备案时逐字节一致"),
+            "{}",
+            regen.stdout
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join(format!("again/{serial}.pdf"))).expect("regen"),
+            std::fs::read(dir.path().join(format!("out/{serial}.pdf"))).expect("filed"),
+        );
+    }
+    let pages =
+        crate::util::pdf_pages_text(&std::fs::read(dir.path().join("打印.pdf")).expect("job"));
+    assert!(
+        pages[118].contains(&format!("QUN-{y}-0060")),
+        "{}",
+        pages[118]
+    );
+    assert!(pages[118].contains("2023级电子商务60班"), "{}", pages[118]);
+}

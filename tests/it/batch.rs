@@ -663,17 +663,29 @@ fn mistakes_are_said_before_anything_is_filed() {
 /// in one two-sided job, then print the register for the archive.
 #[test]
 fn a_department_from_roster_to_register() {
+    let csv = department(35, &[7, 30]);
+    let text = encoding_rs::GB18030.decode(&csv).0.into_owned();
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    department_chain("名单.csv", &csv);
+    department_chain("名单.xlsx", &workbook(&[("群", rows)]));
+}
+
+/// [`a_department_from_roster_to_register`] for one roster file.
+fn department_chain(roster: &str, bytes: &[u8]) {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("名单.csv"), department(35, &[7, 30])).expect("write");
-    let check = beian_in(dir.path(), &["check", "名单.csv"], None);
-    assert_eq!(check.code, 1, "{}", check.stderr);
+    std::fs::write(dir.path().join(roster), bytes).expect("write");
+    let check = beian_in(dir.path(), &["check", roster], None);
+    assert_eq!(check.code, 1, "{roster}: {}", check.stderr);
     assert!(check.stderr.contains("第 7 行") && check.stderr.contains("第 30 行"));
 
     let render = beian_in(
         dir.path(),
         &[
             "render",
-            "名单.csv",
+            roster,
             "-o",
             "out",
             "--registry",
@@ -685,7 +697,11 @@ fn a_department_from_roster_to_register() {
         ],
         None,
     );
-    assert_eq!(render.code, 1, "two rows set aside: {}", render.stderr);
+    assert_eq!(
+        render.code, 1,
+        "{roster}: two rows set aside: {}",
+        render.stderr
+    );
     assert!(
         render
             .stderr

@@ -19,6 +19,8 @@ pub struct Prepared {
     /// `None` once dropped (see [`Prepared::forget_layout`]): laid out again
     /// when rendered.
     pub layout: Option<Layout>,
+    /// The options it was laid out with, and is laid out again with.
+    pub options: LayoutOptions,
 }
 
 impl Prepared {
@@ -30,10 +32,10 @@ impl Prepared {
     }
 
     /// The record's layout under its own stamp: the kept one, or made again.
-    pub fn layout(&self, options: LayoutOptions) -> Result<std::borrow::Cow<'_, Layout>, Error> {
+    pub fn layout(&self) -> Result<std::borrow::Cow<'_, Layout>, Error> {
         match &self.layout {
             Some(layout) => Ok(std::borrow::Cow::Borrowed(layout)),
-            None => layout::build(&self.record, &self.stamp, options)
+            None => layout::build(&self.record, &self.stamp, self.options)
                 .map(std::borrow::Cow::Owned)
                 .map_err(|overflows| Error::Rejected {
                     source: self.origin.name(),
@@ -146,5 +148,6 @@ pub fn prepare(entry: Entry, options: LayoutOptions) -> Result<Prepared, Error> 
         record,
         stamp,
         layout: Some(layout),
+        options,
     })
 }

@@ -77,8 +77,17 @@ fn columns(form: FormKind) -> Vec<ColumnSpec> {
     out
 }
 
+/// Text for XML: escaped, and without the characters XML 1.0 cannot hold
+/// (control characters, say in a `--unit` filter), which Excel would
+/// "repair" the whole file for.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
+    s.chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r')
+                || !(c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}')
+        })
+        .collect::<String>()
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
@@ -318,4 +327,31 @@ fn package(sheets: &[(String, String)], defined_names: &str) -> Result<Vec<u8>, 
         zip.write_all(xml.as_bytes()).map_err(|e| failed(&e))?;
     }
     Ok(zip.finish().map_err(|e| failed(&e))?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What XML 1.0 cannot hold is left out, not written to break the file.
+    #[test]
+    fn text_keeps_to_what_xml_can_hold() {
+        assert_eq!(esc("系\u{1}&<\u{FFFE}\t"), "系&amp;&lt;\t");
+        let bytes = table_workbook(
+            "登记簿",
+            "标题",
+            "申请单位含「系\u{1}」",
+            &[("编号", 26.0)],
+            &[],
+        )
+        .expect("workbook");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+        let mut xml = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/worksheets/sheet1.xml").expect("sheet"),
+            &mut xml,
+        )
+        .expect("utf-8");
+        roxmltree::Document::parse(&xml).expect("well-formed");
+    }
 }

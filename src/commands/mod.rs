@@ -61,6 +61,8 @@ pub enum Stage {
     Check,
     /// Filing and rendering (or rendering drafts).
     Render,
+    /// Drawing the forms into the print job (`--combine`).
+    Print,
 }
 
 impl Stage {
@@ -69,6 +71,7 @@ impl Stage {
         match self {
             Stage::Check => "检查",
             Stage::Render => "生成",
+            Stage::Print => "打印文件",
         }
     }
 }

@@ -80,7 +80,7 @@ pub fn render(
     };
     let forms = match job.draft {
         true => {
-            render_draft(&prepared, &job.output, &job.formats, job.options, say, tell)?;
+            render_draft(&prepared, &job.output, &job.formats, say, tell)?;
             prepared
                 .iter()
                 .map(|p| JobLayout {
@@ -125,7 +125,7 @@ pub fn render(
     if let Some(path) = &job.combine
         && done > 0
     {
-        write_job(forms, path, job.order, job.duplex, job.options, say)?;
+        write_job(forms, path, job.order, job.duplex, job.options, say, tell)?;
     }
     match rejected.is_empty() {
         true => Ok(()),
@@ -201,7 +201,6 @@ pub fn render_draft(
     prepared: &[Prepared],
     output: &Path,
     formats: &[Format],
-    options: LayoutOptions,
     say: Say<'_>,
     tell: Tell<'_>,
 ) -> Result<(), Error> {
@@ -237,7 +236,7 @@ pub fn render_draft(
         total: planned.len(),
     });
     for (path, (i, format)) in &planned {
-        let layout = prepared[*i].layout(options)?;
+        let layout = prepared[*i].layout()?;
         io::write_atomic(path, &format.render(&layout)?)?;
         say(&format!(
             "已生成 {}（{} 页）",
@@ -428,6 +427,7 @@ fn write_job(
     duplex: bool,
     options: LayoutOptions,
     say: Say<'_>,
+    tell: Tell<'_>,
 ) -> Result<(), Error> {
     // A record given twice is one filing: printed once.
     let mut seen = std::collections::BTreeSet::new();
@@ -442,15 +442,23 @@ fn write_job(
             (&a.record.unit, &a.stamp.serial).cmp(&(&b.record.unit, &b.stamp.serial))
         });
     }
+    tell(Progress::Begin {
+        stage: Stage::Print,
+        total: forms.len(),
+    });
     let job = forms.iter().map(|f| {
+        tell(Progress::Step);
         layout::build_with(f.spec, &f.record, &f.stamp, options)
             .map(|layout| JobForm {
                 layout: std::borrow::Cow::Owned(layout),
                 bookmark: f.bookmark.clone(),
             })
-            .map_err(|_| PdfError::Export(format!("{}：排版失败", f.bookmark)))
+            // It fitted when filed: only a fault of beian can get here.
+            .map_err(|o| PdfError::Export(format!("{}：排版失败（{o:?}）", f.bookmark)))
     });
-    let printed = render_job(job, duplex).map_err(|e| {
+    let printed = render_job(job, duplex);
+    tell(Progress::End);
+    let printed = printed.map_err(|e| {
         Error::Render(crate::render::RenderError {
             format: Format::Pdf,
             message: e.to_string(),
@@ -524,6 +532,23 @@ fn check_serials(
                     prepared[i].origin.name()
                 )));
             }
+        }
+        // A new record's uuid, given twice, would file two serials under
+        // one uuid.
+        if serial.is_none()
+            && let Some(uuid) = &p.stamp.uuid
+            && let Some(other) = prepared[..out.len()].iter().position(|o| {
+                o.stamp.serial.is_none()
+                    && o.stamp
+                        .uuid
+                        .as_deref()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(uuid))
+            })
+        {
+            problems.push(reject(format!(
+                "uuid「{uuid}」在这一批中出现了两次（另一份是 {}）；每份记录的 uuid 各不相同，新记录可以不写 uuid",
+                prepared[other].origin.name()
+            )));
         }
         serials.push(serial.clone());
         out.push(match problems.len() {

@@ -812,3 +812,40 @@ fn a_big_roster_keeps_records_not_layouts_and_prints_the_same() {
     );
     assert!(pages[118].contains("2023级电子商务60班"), "{}", pages[118]);
 }
+
+/// Two new records of one batch with the same uuid would be two filings
+/// under one uuid: refused, naming the other, and nothing filed.
+#[test]
+fn one_uuid_twice_in_a_batch_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let record = std::fs::read_to_string(root().join("tests/fixtures/good/account-rare.toml"))
+        .expect("fixture")
+        .lines()
+        .filter(|l| !l.starts_with("serial"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::create_dir(dir.path().join("in")).expect("mkdir");
+    std::fs::write(dir.path().join("in/a.toml"), &record).expect("write");
+    let other = record
+        .replace("6F1C2A70", "6f1c2a70")
+        .replacen("unit = \"", "unit = \"另一", 1);
+    std::fs::write(dir.path().join("in/b.toml"), other).expect("write");
+    let run = beian_in(
+        dir.path(),
+        &["render", "in", "-o", "out", "--registry", "beian.db"],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("在这一批中出现了两次（另一份是 in/a.toml）"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("out").exists(), "nothing written");
+    let sql = rusqlite::Connection::open(dir.path().join("beian.db")).expect("open");
+    let filed: i64 = sql
+        .query_row("SELECT COUNT(*) FROM filing", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(filed, 0, "nothing filed");
+}

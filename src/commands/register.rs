@@ -169,11 +169,19 @@ fn gaps(registry: &Registry, filings: &[FilingRecord]) -> Vec<String> {
     for ((form, year), seqs) in seen {
         let max = seqs.iter().copied().max().unwrap_or(0);
         let format = registry.config().format_for(form);
-        out.extend(
-            (1..=max)
-                .filter(|n| !seqs.contains(n))
-                .map(|n| format.format(year, n)),
-        );
+        let missing: Vec<u32> = (1..=max).filter(|n| !seqs.contains(n)).collect();
+        // A long run is said as a range, so the line stays readable.
+        for run in missing.chunk_by(|a, b| a + 1 == *b) {
+            match run {
+                [a, .., b] if run.len() >= 3 => out.push(format!(
+                    "{}～{}（{} 个）",
+                    format.format(year, *a),
+                    format.format(year, *b),
+                    run.len()
+                )),
+                _ => out.extend(run.iter().map(|n| format.format(year, *n))),
+            }
+        }
     }
     out
 }

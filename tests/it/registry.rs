@@ -726,4 +726,23 @@ fn the_register_lists_every_filing_and_the_gaps_in_the_numbering() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains(".xlsx（Excel、WPS）"), "{}", run.stderr);
     assert!(!txt.exists());
+    // Three or more missing in a row are said as a range.
+    let record = record.replace("2019级", "2018级");
+    std::fs::write(&imported, format!("serial = \"QUN-{y}-0010\"\n{record}")).expect("write");
+    let run = office.run(&[
+        "render",
+        imported.to_str().expect("utf-8"),
+        "--import",
+        "-o",
+        office.out().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = office.run(&["register", "-o", csv.to_str().expect("utf-8")]);
+    assert!(
+        run.stdout.contains(&format!(
+            "缺号：QUN-{y}-0002、QUN-{y}-0004、QUN-{y}-0005、QUN-{y}-0007～QUN-{y}-0009（3 个）"
+        )),
+        "{}",
+        run.stdout
+    );
 }

@@ -53,6 +53,25 @@ struct Args {
     forms: Option<PathBuf>,
 }
 
+/// What is printed, for `render` and `blank` alike: how many copies of a
+/// form, in which formats.
+#[derive(clap::Args, Debug)]
+struct PrintArgs {
+    /// 每份表格打印几联（每联一页）；两联及以上时每联标明「第一联」「第二联」及留存方
+    #[arg(long, value_name = "份数", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(1..=10))]
+    copies: u8,
+    /// 输出格式：pdf、docx 或 pdf,docx
+    #[arg(
+        short = 'f',
+        long = "format",
+        value_name = "格式",
+        value_delimiter = ',',
+        default_value = "pdf"
+    )]
+    formats: Vec<OutputFormat>,
+}
+
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// 生成表格：备案登记、分配编号，每份记录一个 PDF（默认一式两份，每份一页）
@@ -85,19 +104,8 @@ enum Cmd {
         /// 合成 PDF 中表格的顺序：given（按名单顺序，默认）或 unit（按申请单位，再按编号）
         #[arg(long, value_name = "顺序", default_value = "given")]
         order: PrintOrder,
-        /// 打印几份（每份一页）；两份及以上时每份标明「第一联」「第二联」及留存方
-        #[arg(long, value_name = "份数", default_value_t = 2,
-              value_parser = clap::value_parser!(u8).range(1..=10))]
-        copies: u8,
-        /// 输出格式
-        #[arg(
-            short = 'f',
-            long = "format",
-            value_name = "格式",
-            value_delimiter = ',',
-            default_value = "pdf"
-        )]
-        formats: Vec<OutputFormat>,
+        #[command(flatten)]
+        print: PrintArgs,
         /// DOCX 内嵌所用的字（Noto Serif CJK SC，即思源宋体，只含用到的字形），没有中文字体的电脑也能照样显示
         #[arg(long)]
         embed_fonts: bool,
@@ -186,23 +194,12 @@ enum Cmd {
         /// 输出目录（默认当前目录）
         #[arg(short = 'o', long = "output", value_name = "目录", default_value = ".")]
         output: PathBuf,
-        /// 每份几联（每联一页）
-        #[arg(long, value_name = "份数", default_value_t = 2,
-              value_parser = clap::value_parser!(u8).range(1..=10))]
-        copies: u8,
         /// PDF 中放几份空白表（1–200）
         #[arg(long, value_name = "份数", default_value_t = 1,
               value_parser = clap::value_parser!(u16).range(1..=200))]
         count: u16,
-        /// 输出格式（pdf、docx 或 pdf,docx）
-        #[arg(
-            short = 'f',
-            long = "format",
-            value_name = "格式",
-            value_delimiter = ',',
-            default_value = "pdf"
-        )]
-        formats: Vec<OutputFormat>,
+        #[command(flatten)]
+        print: PrintArgs,
     },
     /// 表格文字：导出内置表格，修改后用 --forms 或 beian.toml 的 forms 使用
     #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令")]
@@ -331,8 +328,7 @@ impl Invocation {
             Cmd::Render {
                 records,
                 output,
-                copies,
-                formats,
+                print: PrintArgs { copies, formats },
                 embed_fonts,
                 input_format,
                 draft,
@@ -429,9 +425,8 @@ impl Invocation {
             Cmd::Blank {
                 form,
                 output,
-                copies,
                 count,
-                formats,
+                print: PrintArgs { copies, formats },
             } => Command::Blank(BlankJob {
                 form,
                 output,

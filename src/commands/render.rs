@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
+use rayon::prelude::*;
 
 use super::{
     Progress, Say, Stage, Tell, filing_spec, form_name, open, prepare_each, registry_error,
@@ -235,15 +236,22 @@ pub fn render_draft(
         stage: Stage::Render,
         total: planned.len(),
     });
-    for (path, (i, format)) in &planned {
-        let layout = prepared[*i].layout()?;
-        io::write_atomic(path, &format.render(&layout)?)?;
-        say(&format!(
-            "已生成 {}（{} 页）",
-            path.display(),
-            layout.pages.len()
-        ));
-        tell(Progress::Step);
+    let planned: Vec<(PathBuf, (usize, Format))> = planned.into_iter().collect();
+    // Rendered and written on every core, a few dozen at a time so that
+    // progress is said as it is made.
+    for chunk in planned.chunks(FILE_AT_ONCE) {
+        let pages = chunk
+            .par_iter()
+            .map(|(path, (i, format))| {
+                let layout = prepared[*i].layout()?;
+                io::write_atomic(path, &format.render(&layout)?)?;
+                Ok(layout.pages.len())
+            })
+            .collect::<Result<Vec<usize>, Error>>()?;
+        for ((path, _), pages) in chunk.iter().zip(pages) {
+            say(&format!("已生成 {}（{pages} 页）", path.display()));
+            tell(Progress::Step);
+        }
     }
     tell(Progress::End);
     Ok(())
@@ -288,107 +296,111 @@ pub fn render_filed(
     }
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, "创建目录", e))?;
     io::clean_stale_temporaries(out_dir);
-    let copies = options.copies as u32;
     let mut summary = vec![["编号", "名称", "文件"].map(str::to_owned)];
     let mut job = Vec::with_capacity(prepared.len());
     tell(Progress::Begin {
         stage: Stage::Render,
         total: serials.iter().flatten().count(),
     });
-    for (p, serial) in prepared.iter().zip(&serials) {
-        let Some(serial) = serial else {
-            continue; // refused by the registry, set aside (--keep-going)
-        };
-        let content = p.record.to_toml();
-        let req = FilingRequest {
-            form: p.record.form,
-            serial: serial.as_deref(),
-            import,
-            uuid: p.stamp.uuid.as_deref(),
-            unit: &p.record.unit,
-            name: p.record.subject_name(),
-            content: &content,
-            now,
-            beian_version: env!("CARGO_PKG_VERSION"),
-            output_revision: OUTPUT_REVISION,
-            form_spec: &FormSpec::get(p.record.form).source,
-        };
-        let mut laid_out = None;
-        let result = registry.file(&req, |filed| -> Result<Vec<Output>, Error> {
-            let stamp = stamp_of(filed);
-            // Filed before: rendered again with the form it was filed with.
-            let spec = match (filed.is_new, &filed.form_sha256) {
-                // Filed before the registry kept forms: the built-in ones.
-                (false, None) => crate::form::Forms::built_in().get(p.record.form),
-                _ => filing_spec(filed.form_spec.as_deref(), p.record.form)?,
-            };
-            let layout = stamped_layout(p, &stamp, spec, options)?;
-            let text_sha256 = text_sha256(&layout);
-            let mut outputs = Vec::new();
-            for &format in formats {
-                outputs.push(Output {
-                    kind: format.kind().to_owned(),
-                    copies,
-                    file_name: output_name(
-                        &filed.serial,
-                        p.record.subject_name(),
-                        naming,
-                        format.ext(),
-                    ),
-                    bytes: format.render(&layout)?,
-                    text_sha256: text_sha256.clone(),
-                });
-            }
-            laid_out = Some((stamp, spec, layout.pages.len()));
+    let todo: Vec<(&Prepared, Option<&str>)> = prepared
+        .iter()
+        .zip(&serials)
+        // Refused by the registry: set aside (--keep-going).
+        .filter_map(|(p, serial)| serial.as_ref().map(|s| (p, s.as_deref())))
+        .collect();
+    for chunk in todo.chunks(FILE_AT_ONCE) {
+        let contents: Vec<String> = chunk.iter().map(|(p, _)| p.record.to_toml()).collect();
+        let requests: Vec<FilingRequest> = chunk
+            .iter()
+            .zip(&contents)
+            .map(|((p, serial), content)| FilingRequest {
+                form: p.record.form,
+                serial: *serial,
+                import,
+                uuid: p.stamp.uuid.as_deref(),
+                unit: &p.record.unit,
+                name: p.record.subject_name(),
+                content,
+                now,
+                beian_version: env!("CARGO_PKG_VERSION"),
+                output_revision: OUTPUT_REVISION,
+                form_spec: &FormSpec::get(p.record.form).source,
+            })
+            .collect();
+        // Serials are assigned in order inside one transaction; the forms
+        // are rendered on every core (each a pure function of its layout, so
+        // the bytes are those of rendering one by one), then committed.
+        let mut laid_out = Vec::new();
+        let result = registry.file_all(&requests, |filed| -> Result<_, Error> {
+            let rendered: Vec<(Vec<Output>, (Stamp, &'static FormSpec, usize))> = filed
+                .par_iter()
+                .zip(chunk.par_iter())
+                .map(|(filed, (p, _))| render_filing(p, filed, options, formats, naming))
+                .collect::<Result<_, Error>>()?;
+            let (outputs, made): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
+            laid_out = made;
             Ok(outputs)
         });
-        let (filed, outputs) = result.map_err(|e| match e {
+        let filed = result.map_err(|e| match e {
             FileError::Registry(e) => registry_error(registry.path(), e),
             FileError::Render(e) => e,
         })?;
-        let Some((stamp, spec, pages)) = laid_out else {
-            return Err(Error::Internal("filing returned without rendering".into()));
-        };
-        say(&match (filed.is_new, filed.version) {
-            (true, 1) => format!("已备案 {}（{}）", filed.serial, p.origin.name()),
-            (true, v) => format!(
-                "已更正 {} —— 第 {v} 版（{}）",
-                filed.serial,
-                p.origin.name()
-            ),
-            (false, v) if filed.output_revision == OUTPUT_REVISION => format!(
-                "{} 第 {v} 版已备案过，内容相同，照原样重新生成（{}）",
-                filed.serial,
-                p.origin.name()
-            ),
-            (false, v) => format!(
-                "{} 第 {v} 版已备案过，内容相同；版式修订 {} → {OUTPUT_REVISION}，按现在的版式重新生成，文件字节与当初不同（当初的文件仍可用 beian verify 核验）（{}）",
-                filed.serial,
-                filed.output_revision,
-                p.origin.name()
-            ),
-        });
-        for o in &outputs {
-            let path = out_dir.join(&o.file_name);
-            io::write_atomic(&path, &o.bytes)?;
-            say(&format!("  已生成 {}（{pages} 页）", path.display()));
+        // Committed: said before the files are written, so that a failure
+        // while writing still tells what was filed.
+        for ((filed, _), (p, _)) in filed.iter().zip(chunk) {
+            say(&filed_line(filed, &p.origin.name()));
         }
-        let source = out_dir.join(format!("{}.toml", filed.serial));
-        io::write_atomic(&source, filed_source(&stamp, &content).as_bytes())?;
-        say(&format!("  已生成 {}（备案记录）", source.display()));
-        let files: Vec<&str> = outputs.iter().map(|o| o.file_name.as_str()).collect();
-        summary.push([
-            filed.serial.clone(),
-            p.record.subject_name().to_owned(),
-            files.join("、"),
-        ]);
-        job.push(JobLayout {
-            bookmark: format!("{} {}", filed.serial, p.record.subject_name()),
-            spec,
-            record: p.record.clone(),
-            stamp,
-        });
-        tell(Progress::Step);
+        let sources: Vec<(PathBuf, String)> = filed
+            .iter()
+            .zip(&contents)
+            .map(|((filed, _), content)| {
+                (
+                    out_dir.join(format!("{}.toml", filed.serial)),
+                    filed_source(&stamp_of(filed), content),
+                )
+            })
+            .collect();
+        let files: Vec<(PathBuf, &[u8])> = filed
+            .iter()
+            .zip(&sources)
+            .flat_map(|((_, outputs), (source, text))| {
+                let outputs = outputs
+                    .iter()
+                    .map(|o| (out_dir.join(&o.file_name), o.bytes.as_slice()));
+                outputs.chain(std::iter::once((source.clone(), text.as_bytes())))
+            })
+            .collect();
+        // Written (and synced) on every core too.
+        files
+            .par_iter()
+            .map(|(path, bytes)| io::write_atomic(path, bytes))
+            .collect::<Result<Vec<()>, Error>>()?;
+        for (((filed, outputs), (p, _)), ((stamp, spec, pages), (source, _))) in filed
+            .into_iter()
+            .zip(chunk)
+            .zip(laid_out.into_iter().zip(&sources))
+        {
+            for o in &outputs {
+                say(&format!(
+                    "  已生成 {}（{pages} 页）",
+                    out_dir.join(&o.file_name).display()
+                ));
+            }
+            say(&format!("  已生成 {}（备案记录）", source.display()));
+            let files: Vec<&str> = outputs.iter().map(|o| o.file_name.as_str()).collect();
+            summary.push([
+                filed.serial.clone(),
+                p.record.subject_name().to_owned(),
+                files.join("、"),
+            ]);
+            job.push(JobLayout {
+                bookmark: format!("{} {}", filed.serial, p.record.subject_name()),
+                spec,
+                record: p.record.clone(),
+                stamp,
+            });
+            tell(Progress::Step);
+        }
     }
     tell(Progress::End);
     // Which class, which account got which number: for the department.
@@ -399,6 +411,58 @@ pub fn render_filed(
         }
     }
     Ok((job, refused))
+}
+
+/// How many records are filed in one transaction: enough to keep every core
+/// busy, few enough that another process waits well under a second for the
+/// registry, and that a batch's outputs are written as they are made.
+const FILE_AT_ONCE: usize = 32;
+
+/// Lays out and renders one filing (inside its transaction): its outputs,
+/// and the stamp, form and page count the print job and messages need.
+fn render_filing(
+    p: &Prepared,
+    filed: &Filed,
+    options: LayoutOptions,
+    formats: &[Format],
+    naming: Naming,
+) -> Result<(Vec<Output>, (Stamp, &'static FormSpec, usize)), Error> {
+    let stamp = stamp_of(filed);
+    // Filed before: rendered again with the form it was filed with.
+    let spec = match (filed.is_new, &filed.form_sha256) {
+        // Filed before the registry kept forms: the built-in ones.
+        (false, None) => crate::form::Forms::built_in().get(p.record.form),
+        _ => filing_spec(filed.form_spec.as_deref(), p.record.form)?,
+    };
+    let layout = stamped_layout(p, &stamp, spec, options)?;
+    let text_sha256 = text_sha256(&layout);
+    let mut outputs = Vec::new();
+    for &format in formats {
+        outputs.push(Output {
+            kind: format.kind().to_owned(),
+            copies: options.copies as u32,
+            file_name: output_name(&filed.serial, p.record.subject_name(), naming, format.ext()),
+            bytes: format.render(&layout)?,
+            text_sha256: text_sha256.clone(),
+        });
+    }
+    Ok((outputs, (stamp, spec, layout.pages.len())))
+}
+
+/// What the registry did with a record, said once it is committed.
+fn filed_line(filed: &Filed, origin: &str) -> String {
+    match (filed.is_new, filed.version) {
+        (true, 1) => format!("已备案 {}（{origin}）", filed.serial),
+        (true, v) => format!("已更正 {} —— 第 {v} 版（{origin}）", filed.serial),
+        (false, v) if filed.output_revision == OUTPUT_REVISION => format!(
+            "{} 第 {v} 版已备案过，内容相同，照原样重新生成（{origin}）",
+            filed.serial
+        ),
+        (false, v) => format!(
+            "{} 第 {v} 版已备案过，内容相同；版式修订 {} → {OUTPUT_REVISION}，按现在的版式重新生成，文件字节与当初不同（当初的文件仍可用 beian verify 核验）（{origin}）",
+            filed.serial, filed.output_revision,
+        ),
+    }
 }
 
 /// A form for the print job: what lays it out again when it is printed (a

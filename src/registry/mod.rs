@@ -249,122 +249,58 @@ impl Registry {
 
     /// Files a record, calling `render(&Filed)` inside the same write
     /// transaction (`BEGIN IMMEDIATE`) to produce the outputs, whose SHA-256
-    /// are stored with the filing.
-    ///
-    /// Nothing is committed unless `render` succeeds and, for an existing
-    /// filing, every output already on record hashes the same (else
-    /// [`RegistryError::Drift`]). `render` must therefore be deterministic
-    /// in its `Filed` and the record content (no wall clock, no randomness).
-    /// Other processes wait for the render on the write lock.
+    /// are stored with the filing. See [`Registry::file_all`].
     pub fn file<E>(
         &mut self,
         req: &FilingRequest<'_>,
         render: impl FnOnce(&Filed) -> Result<Vec<Output>, E>,
     ) -> Result<(Filed, Vec<Output>), FileError<E>> {
-        let form = req.form;
-        let request_uuid = req.uuid.map(normalize_uuid).transpose()?;
-        let content_sha = sha256_hex(req.content);
-        let form_sha = sha256_hex(req.form_spec);
-        let format = self.config.format_for(form).clone();
+        let mut filed = self.file_all(std::slice::from_ref(req), |filed| {
+            filed.first().map(render).into_iter().collect()
+        })?;
+        filed
+            .pop()
+            .ok_or_else(|| RegistryError::Internal("filing without outputs".into()).into())
+    }
 
+    /// Files records in one write transaction (`BEGIN IMMEDIATE`): each is
+    /// stamped in turn (serials in the order given), then `render` is called
+    /// once with every stamp, to produce each filing's outputs — so that a
+    /// caller can render them on every core — and their SHA-256 are stored.
+    ///
+    /// Nothing is committed unless `render` succeeds and, for an existing
+    /// filing, every output already on record hashes the same (else
+    /// [`RegistryError::Drift`]). `render` must therefore be deterministic
+    /// in its `Filed` and the record content (no wall clock, no randomness).
+    /// Other processes wait for the render on the write lock, so a caller
+    /// files a big batch a few dozen records at a time.
+    pub fn file_all<E>(
+        &mut self,
+        reqs: &[FilingRequest<'_>],
+        render: impl FnOnce(&[Filed]) -> Result<Vec<Vec<Output>>, E>,
+    ) -> Result<Vec<(Filed, Vec<Output>)>, FileError<E>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-
-        let existing = match req.serial {
-            Some(serial) => latest_row(&tx, serial)?,
-            None => same_content_row(&tx, form, &content_sha)?,
-        };
-
-        let filed = match (req.serial, existing) {
-            (_, Some(row)) if row.form != form => {
-                return Err(RegistryError::WrongForm {
-                    serial: row.serial,
-                    form: row.form,
-                }
-                .into());
-            }
-            // Same content as on record: hand back the original filing.
-            (_, Some(row)) if row.content_sha256 == content_sha => Filed {
-                serial: row.serial,
-                version: row.version,
-                uuid: row.uuid,
-                filed_at: row.filed_at,
-                is_new: false,
-                output_revision: row.output_revision,
-                form_spec: match &row.form_sha256 {
-                    Some(sha) => form_spec_text(&tx, sha)?,
-                    None => None,
-                },
-                form_sha256: row.form_sha256,
-            },
-            // A correction: same serial (and uuid, year, seq), next version.
-            (Some(_), Some(row)) => {
-                let version = row
-                    .version
-                    .checked_add(1)
-                    .ok_or_else(|| RegistryError::Internal("version overflow".into()))?;
-                let filed = Filed {
-                    serial: row.serial,
-                    version,
-                    uuid: row.uuid,
-                    filed_at: rfc3339(req.now),
-                    is_new: true,
-                    output_revision: req.output_revision,
-                    form_sha256: Some(form_sha.clone()),
-                    form_spec: None,
-                };
-                insert_filing(&tx, &filed, form, row.year, row.seq, req, &content_sha)?;
-                filed
-            }
-            (None, _) => {
-                let year = req.now.year();
-                let (serial, seq) = allocate(&tx, form, &format, year)?;
-                let filed = Filed {
-                    serial,
-                    version: 1,
-                    uuid: request_uuid.unwrap_or_else(new_uuid),
-                    filed_at: rfc3339(req.now),
-                    is_new: true,
-                    output_revision: req.output_revision,
-                    form_sha256: Some(form_sha.clone()),
-                    form_spec: None,
-                };
-                insert_filing(&tx, &filed, form, year, Some(seq), req, &content_sha)?;
-                filed
-            }
-            (Some(serial), None) if !req.import => {
-                return Err(RegistryError::UnknownSerial(serial.into()).into());
-            }
-            (Some(serial), None) => {
-                validate_serial(serial)?;
-                let year = format
-                    .parse_serial(serial)
-                    .and_then(|(year, _)| year)
-                    .unwrap_or_else(|| req.now.year());
-                let filed = Filed {
-                    serial: serial.into(),
-                    version: 1,
-                    uuid: request_uuid.unwrap_or_else(new_uuid),
-                    filed_at: rfc3339(req.now),
-                    is_new: true,
-                    output_revision: req.output_revision,
-                    form_sha256: Some(form_sha.clone()),
-                    form_spec: None,
-                };
-                insert_filing(&tx, &filed, form, year, None, req, &content_sha)?;
-                filed
-            }
-        };
-
+        let mut filed = Vec::with_capacity(reqs.len());
+        for req in reqs {
+            filed.push(stamp_filing(&tx, &self.config, req)?);
+        }
         // Dropping `tx` on any early return (or a panic in `render`) rolls
-        // back, releasing the serial.
+        // back, releasing the serials.
         let outputs = render(&filed).map_err(FileError::Render)?;
-        for out in &outputs {
-            store_output(&tx, &filed, req.output_revision, out)?;
+        if outputs.len() != filed.len() {
+            return Err(
+                RegistryError::Internal("outputs for another number of filings".into()).into(),
+            );
+        }
+        for ((filed, outs), req) in filed.iter().zip(&outputs).zip(reqs) {
+            for out in outs {
+                store_output(&tx, filed, req.output_revision, out)?;
+            }
         }
         tx.commit()?;
-        Ok((filed, outputs))
+        Ok(filed.into_iter().zip(outputs).collect())
     }
 
     /// The latest version of `serial`, with its outputs.
@@ -561,6 +497,107 @@ fn retry_busy<T>(mut op: impl FnMut() -> Result<T, RegistryError>) -> Result<T, 
             other => return other,
         }
     }
+}
+
+/// Stamps one filing inside `tx`: the original filing if the content is on
+/// record, a correction (next version) of a known serial, a new serial, or
+/// an imported hand-written one.
+fn stamp_filing(
+    tx: &Connection,
+    config: &RegistryConfig,
+    req: &FilingRequest<'_>,
+) -> Result<Filed, RegistryError> {
+    let form = req.form;
+    let request_uuid = req.uuid.map(normalize_uuid).transpose()?;
+    let content_sha = sha256_hex(req.content);
+    let form_sha = sha256_hex(req.form_spec);
+    let format = config.format_for(form).clone();
+    let existing = match req.serial {
+        Some(serial) => latest_row(tx, serial)?,
+        None => same_content_row(tx, form, &content_sha)?,
+    };
+
+    let filed = match (req.serial, existing) {
+        (_, Some(row)) if row.form != form => {
+            return Err(RegistryError::WrongForm {
+                serial: row.serial,
+                form: row.form,
+            });
+        }
+        // Same content as on record: hand back the original filing.
+        (_, Some(row)) if row.content_sha256 == content_sha => Filed {
+            serial: row.serial,
+            version: row.version,
+            uuid: row.uuid,
+            filed_at: row.filed_at,
+            is_new: false,
+            output_revision: row.output_revision,
+            form_spec: match &row.form_sha256 {
+                Some(sha) => form_spec_text(tx, sha)?,
+                None => None,
+            },
+            form_sha256: row.form_sha256,
+        },
+        // A correction: same serial (and uuid, year, seq), next version.
+        (Some(_), Some(row)) => {
+            let version = row
+                .version
+                .checked_add(1)
+                .ok_or_else(|| RegistryError::Internal("version overflow".into()))?;
+            let filed = Filed {
+                serial: row.serial,
+                version,
+                uuid: row.uuid,
+                filed_at: rfc3339(req.now),
+                is_new: true,
+                output_revision: req.output_revision,
+                form_sha256: Some(form_sha.clone()),
+                form_spec: None,
+            };
+            insert_filing(tx, &filed, form, row.year, row.seq, req, &content_sha)?;
+            filed
+        }
+        (None, _) => {
+            let year = req.now.year();
+            let (serial, seq) = allocate(tx, form, &format, year)?;
+            let filed = Filed {
+                serial,
+                version: 1,
+                uuid: request_uuid.unwrap_or_else(new_uuid),
+                filed_at: rfc3339(req.now),
+                is_new: true,
+                output_revision: req.output_revision,
+                form_sha256: Some(form_sha.clone()),
+                form_spec: None,
+            };
+            insert_filing(tx, &filed, form, year, Some(seq), req, &content_sha)?;
+            filed
+        }
+        (Some(serial), None) if !req.import => {
+            return Err(RegistryError::UnknownSerial(serial.into()));
+        }
+        (Some(serial), None) => {
+            validate_serial(serial)?;
+            let year = format
+                .parse_serial(serial)
+                .and_then(|(year, _)| year)
+                .unwrap_or_else(|| req.now.year());
+            let filed = Filed {
+                serial: serial.into(),
+                version: 1,
+                uuid: request_uuid.unwrap_or_else(new_uuid),
+                filed_at: rfc3339(req.now),
+                is_new: true,
+                output_revision: req.output_revision,
+                form_sha256: Some(form_sha.clone()),
+                form_spec: None,
+            };
+            insert_filing(tx, &filed, form, year, None, req, &content_sha)?;
+            filed
+        }
+    };
+
+    Ok(filed)
 }
 
 /// Latest version of `serial` (no outputs).

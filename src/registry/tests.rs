@@ -416,6 +416,51 @@ fn render_error_rolls_back() {
     assert_eq!(file(&mut reg, &req).serial, "XMT-2026-0002");
 }
 
+/// A batch is stamped in the order given (a repeat inside it is the filing
+/// made moments before), rendered all at once, and committed whole or not
+/// at all.
+#[test]
+fn a_batch_files_in_order_in_one_transaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let texts: Vec<String> = (1..=3).map(content).collect();
+    let mut reqs: Vec<FilingRequest> = texts.iter().map(|c| request(c, at(2026, 3, 1))).collect();
+    reqs.push(request(&texts[0], at(2026, 3, 1)));
+    let failed = reg.file_all(&reqs, |_| Err::<Vec<Vec<Output>>, _>("disk"));
+    assert!(matches!(failed, Err(FileError::Render("disk"))));
+    assert!(reg.list(&ListFilter::default()).expect("list").is_empty());
+
+    let mut given = Vec::new();
+    let filed = reg
+        .file_all(&reqs, |filed| {
+            given = filed.iter().map(|f| (f.serial.clone(), f.is_new)).collect();
+            filed.iter().map(pdf).collect()
+        })
+        .expect("files");
+    let want = [
+        ("XMT-2026-0001", true),
+        ("XMT-2026-0002", true),
+        ("XMT-2026-0003", true),
+        ("XMT-2026-0001", false),
+    ]
+    .map(|(s, new)| (s.to_owned(), new));
+    assert_eq!(given, want);
+    assert_eq!(filed.len(), 4);
+    assert_eq!(filed[3].1[0].bytes, b"%PDF XMT-2026-0001 v1");
+    assert_eq!(reg.list(&ListFilter::default()).expect("list").len(), 3);
+
+    // Outputs for another number of filings are a fault, rolled back.
+    let more = content(4);
+    let wrong = reg.file_all(&[request(&more, at(2026, 3, 1))], |_| {
+        Ok::<_, Infallible>(Vec::new())
+    });
+    assert!(matches!(
+        wrong,
+        Err(FileError::Registry(RegistryError::Internal(_)))
+    ));
+    assert!(reg.latest("XMT-2026-0004").expect("query").is_none());
+}
+
 #[test]
 fn drift_is_detected_and_nothing_changes() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -332,7 +332,7 @@ pub fn render_filed(
         // the bytes are those of rendering one by one), then committed.
         let mut laid_out = Vec::new();
         let result = registry.file_all(&requests, |filed| -> Result<_, Error> {
-            let rendered: Vec<(Vec<Output>, (Stamp, &'static FormSpec, usize))> = filed
+            let rendered: Vec<(Vec<Output>, Made)> = filed
                 .par_iter()
                 .zip(chunk.par_iter())
                 .map(|(filed, (p, _))| render_filing(p, filed, options, formats, naming))
@@ -418,6 +418,10 @@ pub fn render_filed(
 /// registry, and that a batch's outputs are written as they are made.
 const FILE_AT_ONCE: usize = 32;
 
+/// What rendering a filing made besides its outputs: its stamp and form
+/// (for the print job) and its number of pages (for messages).
+type Made = (Stamp, &'static FormSpec, usize);
+
 /// Lays out and renders one filing (inside its transaction): its outputs,
 /// and the stamp, form and page count the print job and messages need.
 fn render_filing(
@@ -426,7 +430,7 @@ fn render_filing(
     options: LayoutOptions,
     formats: &[Format],
     naming: Naming,
-) -> Result<(Vec<Output>, (Stamp, &'static FormSpec, usize)), Error> {
+) -> Result<(Vec<Output>, Made), Error> {
     let stamp = stamp_of(filed);
     // Filed before: rendered again with the form it was filed with.
     let spec = match (filed.is_new, &filed.form_sha256) {

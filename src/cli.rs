@@ -80,9 +80,9 @@ enum Cmd {
         /// 记录文件（.toml 或 .json）；「-」表示从标准输入读取
         #[arg(value_name = "记录", required = true)]
         records: Vec<String>,
-        /// 输出目录（默认当前目录）；文件名为编号（草稿没有编号时为记录文件名）
-        #[arg(short = 'o', long = "output", value_name = "目录", default_value = ".")]
-        output: PathBuf,
+        /// 输出目录（默认当前目录）；文件名为编号（草稿没有编号时为记录文件名）。草稿加 --combine 而不给 -o 时，只生成合成的打印文件
+        #[arg(short = 'o', long = "output", value_name = "目录")]
+        output: Option<PathBuf>,
         /// 草稿：不登记、不分配编号，只生成表格预览（各单位自行填写时用）
         #[arg(long)]
         draft: bool,
@@ -356,6 +356,12 @@ impl Invocation {
                         "这个 beian 构建时没有带嵌入字体功能（embed-fonts），不能用 --embed-fonts；请去掉该选项，或用默认功能重新构建 beian".to_owned(),
                     ));
                 }
+                // A draft print job alone: the office looks at one file,
+                // not a folder of drafts.
+                let output = match (output, draft && combine.is_some()) {
+                    (None, true) => None,
+                    (output, _) => Some(output.unwrap_or_else(|| PathBuf::from("."))),
+                };
                 Command::Render(RenderJob {
                     sources: sources(records),
                     output,

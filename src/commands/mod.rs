@@ -13,6 +13,7 @@ mod render;
 mod show;
 mod verify;
 
+use rayon::prelude::*;
 use std::path::Path;
 
 pub use blank::{BlankJob, blank};
@@ -190,6 +191,9 @@ fn prepare_all(
     }
 }
 
+/// How many records are checked at once (see [`prepare_each`]).
+const PREPARE_AT_ONCE: usize = 64;
+
 /// Prepares every record: those that passed, and all the rejections of the
 /// others (every record is read and checked, whatever goes wrong with one).
 fn prepare_each(
@@ -210,17 +214,31 @@ fn prepare_each(
     });
     // A big roster keeps its records, not their layouts (memory stays flat).
     let keep_layouts = entries.len() <= KEEP_LAYOUTS;
-    for entry in entries {
-        match entry.and_then(|entry| pipeline::prepare(entry, options)) {
-            Ok(mut p) => {
+    // Checked and laid out on every core, a few dozen at a time so that
+    // progress is said as it is made; the order stays the roster's.
+    let mut entries = entries.into_iter();
+    loop {
+        let chunk: Vec<_> = entries.by_ref().take(PREPARE_AT_ONCE).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let results: Vec<Result<Prepared, Error>> = chunk
+            .into_par_iter()
+            .map(|entry| {
+                let mut p = entry.and_then(|entry| pipeline::prepare(entry, options))?;
                 if !keep_layouts {
                     p.forget_layout();
                 }
-                prepared.push(p)
+                Ok(p)
+            })
+            .collect();
+        for result in results {
+            match result {
+                Ok(p) => prepared.push(p),
+                Err(e) => failures.push(e),
             }
-            Err(e) => failures.push(e),
+            tell(Progress::Step);
         }
-        tell(Progress::Step);
     }
     tell(Progress::End);
     Ok((prepared, many(failures)))

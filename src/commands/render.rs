@@ -35,7 +35,9 @@ use crate::settings::Settings;
 #[derive(Debug)]
 pub struct RenderJob {
     pub sources: Vec<Source>,
-    pub output: PathBuf,
+    /// Where each form's files go; `None` only for a draft print job
+    /// (`--draft --combine` without `-o`), which writes the print job alone.
+    pub output: Option<PathBuf>,
     pub options: LayoutOptions,
     /// Sorted, without repeats.
     pub formats: Vec<Format>,
@@ -81,7 +83,9 @@ pub fn render(
     };
     let forms = match job.draft {
         true => {
-            render_draft(&prepared, &job.output, &job.formats, say, tell)?;
+            if let Some(output) = &job.output {
+                render_draft(&prepared, output, &job.formats, say, tell)?;
+            }
             prepared
                 .iter()
                 .map(|p| JobLayout {
@@ -106,7 +110,7 @@ pub fn render(
             let (forms, refused) = render_filed(
                 &mut registry,
                 &prepared,
-                &job.output,
+                job.output.as_deref().unwrap_or(Path::new(".")),
                 &Filing {
                     options: job.options,
                     formats: &job.formats,
@@ -514,15 +518,24 @@ fn write_job(
         stage: Stage::Print,
         total: forms.len(),
     });
-    let job = forms.iter().map(|f| {
-        tell(Progress::Step);
-        layout::build_with(f.spec, &f.record, &f.stamp, options)
-            .map(|layout| JobForm {
-                layout: std::borrow::Cow::Owned(layout),
-                bookmark: f.bookmark.clone(),
+    // Laid out on every core a few dozen at a time, as the PDF takes them.
+    let job = forms.chunks(FILE_AT_ONCE).flat_map(|chunk| {
+        let laid_out: Vec<Result<JobForm, PdfError>> = chunk
+            .par_iter()
+            .map(|f| {
+                layout::build_with(f.spec, &f.record, &f.stamp, options)
+                    .map(|layout| JobForm {
+                        layout: std::borrow::Cow::Owned(layout),
+                        bookmark: f.bookmark.clone(),
+                    })
+                    // It fitted when filed: only a fault of beian can get here.
+                    .map_err(|o| PdfError::Export(format!("{}：排版失败（{o:?}）", f.bookmark)))
             })
-            // It fitted when filed: only a fault of beian can get here.
-            .map_err(|o| PdfError::Export(format!("{}：排版失败（{o:?}）", f.bookmark)))
+            .collect();
+        for _ in chunk {
+            tell(Progress::Step);
+        }
+        laid_out
     });
     let printed = render_job(job, duplex);
     tell(Progress::End);

@@ -244,6 +244,40 @@ fn keep_going_files_the_good_rows_and_names_files_by_serial_and_name() {
 /// `--combine` puts every form's copies into one PDF to print in one job;
 /// `--duplex` leaves the back of every page blank; the file asks for
 /// one-sided printing at actual size and has a bookmark per form.
+/// A draft print job without `-o` is the print job alone: the office looks
+/// at one file, not a folder of drafts; with `-o`, the drafts too.
+#[test]
+fn a_draft_print_job_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let roster = root().join("examples/roster.csv");
+    let roster = roster.to_str().expect("utf-8");
+    let run = beian_in(
+        dir.path(),
+        &["render", "--draft", roster, "--combine", "草稿.pdf"],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(listing(dir.path()), ["草稿.pdf"]);
+    let pages =
+        crate::util::pdf_pages_text(&std::fs::read(dir.path().join("草稿.pdf")).expect("job"));
+    assert_eq!(pages.len(), 10);
+    let run = beian_in(
+        dir.path(),
+        &[
+            "render",
+            "--draft",
+            roster,
+            "--combine",
+            "草稿.pdf",
+            "-o",
+            "drafts",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(listing(&dir.path().join("drafts")).len(), 5);
+}
+
 #[test]
 fn a_department_prints_in_one_job() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -198,6 +198,9 @@ enum Cmd {
         #[arg(long, value_name = "份数", default_value_t = 1,
               value_parser = clap::value_parser!(u16).range(1..=200))]
         count: u16,
+        /// 预留编号：在登记簿中预留 --count 个编号，每份空白表印上一个；手工填好后按表上的编号登记
+        #[arg(long)]
+        assign: bool,
         #[command(flatten)]
         print: PrintArgs,
     },
@@ -432,6 +435,7 @@ impl Invocation {
                 form,
                 output,
                 count,
+                assign,
                 print: PrintArgs { copies, formats },
             } => Command::Blank(BlankJob {
                 form,
@@ -439,6 +443,7 @@ impl Invocation {
                 copies: usize::from(copies),
                 count: usize::from(count),
                 formats: formats_of(formats, false),
+                assign,
             }),
         };
         Ok(Invocation { settings, command })

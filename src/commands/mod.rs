@@ -98,7 +98,7 @@ pub fn run(invocation: Invocation, say: Say<'_>, tell: Tell<'_>) -> Result<(), E
             Ok(())
         }
         Command::Init(form) => init(form, say),
-        Command::Blank(job) => blank(job, say),
+        Command::Blank(job) => blank(job, &settings, say),
         Command::InitRoster(path) => {
             let xlsx = path
                 .extension()

@@ -14,7 +14,7 @@ use crate::form::current;
 use crate::io;
 use crate::layout::{REGISTER_COLUMNS, RegisterSheet, register as register_layout};
 use crate::record::{FormKind, Record};
-use crate::registry::{FilingRecord, ListFilter, Registry};
+use crate::registry::{FilingRecord, ListFilter, Registry, Reservation};
 use crate::render::Format;
 
 /// Writes the register of the filings `filter` selects to `output`, as its
@@ -47,10 +47,9 @@ pub fn register(
     }
     // Numbers run per form and year, across units: a register of one unit
     // has "gaps" that are other units' filings, so none are reported there.
-    let numbering = match (&filter.unit, filings.is_empty()) {
-        (Some(_), _) => "（按单位筛选，不核对编号是否连续）".to_owned(),
-        (None, true) => String::new(),
-        (None, false) => {
+    let numbering = match &filter.unit {
+        Some(_) => "（按单位筛选，不核对编号是否连续）".to_owned(),
+        None => {
             let all = ListFilter {
                 unit: None,
                 ..filter.clone()
@@ -58,11 +57,33 @@ pub fn register(
             let every = registry
                 .list(&all)
                 .map_err(|e| registry_error(registry.path(), e))?;
-            let gaps = gaps(registry, &every);
-            match gaps.is_empty() {
-                true => "编号连续，没有缺号".to_owned(),
-                false => format!("缺号：{}", gaps.join("、")),
+            let reserved = registry
+                .reservations(filter.form, filter.year)
+                .map_err(|e| registry_error(registry.path(), e))?;
+            let gaps = gaps(registry, &every, &reserved);
+            let mut said = match (gaps.is_empty(), every.is_empty()) {
+                (_, true) => String::new(),
+                (true, false) => "编号连续，没有缺号".to_owned(),
+                (false, false) => format!("缺号：{}", gaps.join("、")),
+            };
+            // Numbers printed on blank forms that have not come back yet:
+            // not missing, but not filed either.
+            if !reserved.is_empty() {
+                let runs = runs(
+                    reserved
+                        .iter()
+                        .map(|r| ((r.form, r.year), r.seq, r.serial.clone())),
+                );
+                if !said.is_empty() {
+                    said.push('；');
+                }
+                said.push_str(&format!(
+                    "已预留给空白表、尚未登记 {} 个：{}",
+                    reserved.len(),
+                    runs.join("、")
+                ));
             }
+            said
         }
     };
     let subtitle = format!(
@@ -149,7 +170,8 @@ fn csv(rows: &[[String; 12]]) -> String {
 
 /// The numbers missing from each form's and year's sequence, as serials:
 /// archives check that no form numbered on paper is missing from the register.
-fn gaps(registry: &Registry, filings: &[FilingRecord]) -> Vec<String> {
+/// A number reserved for a blank form (`blank --assign`) is not missing.
+fn gaps(registry: &Registry, filings: &[FilingRecord], reserved: &[Reservation]) -> Vec<String> {
     let mut seen: BTreeMap<(FormKind, i32), Vec<u32>> = BTreeMap::new();
     for f in filings {
         // A serial numbered by hand before beian counts too, where it has
@@ -165,22 +187,34 @@ fn gaps(registry: &Registry, filings: &[FilingRecord]) -> Vec<String> {
             seen.entry((f.form, year)).or_default().push(seq);
         }
     }
-    let mut out = Vec::new();
+    for r in reserved {
+        seen.entry((r.form, r.year)).or_default().push(r.seq);
+    }
+    let mut missing = Vec::new();
     for ((form, year), seqs) in seen {
         let max = seqs.iter().copied().max().unwrap_or(0);
         let format = registry.config().format_for(form);
-        let missing: Vec<u32> = (1..=max).filter(|n| !seqs.contains(n)).collect();
-        // A long run is said as a range, so the line stays readable.
-        for run in missing.chunk_by(|a, b| a + 1 == *b) {
-            match run {
-                [a, .., b] if run.len() >= 3 => out.push(format!(
-                    "{}～{}（{} 个）",
-                    format.format(year, *a),
-                    format.format(year, *b),
-                    run.len()
-                )),
-                _ => out.extend(run.iter().map(|n| format.format(year, *n))),
+        missing.extend(
+            (1..=max)
+                .filter(|n| !seqs.contains(n))
+                .map(|n| ((form, year), n, format.format(year, n))),
+        );
+    }
+    runs(missing)
+}
+
+/// Serials said in order, a run of three or more consecutive numbers of one
+/// form and year as a range, so that the line stays readable
+/// (「QUN-2026-0007～QUN-2026-0009（3 个）」).
+fn runs(serials: impl IntoIterator<Item = ((FormKind, i32), u32, String)>) -> Vec<String> {
+    let serials: Vec<_> = serials.into_iter().collect();
+    let mut out = Vec::new();
+    for run in serials.chunk_by(|a, b| a.0 == b.0 && a.1 + 1 == b.1) {
+        match run {
+            [a, .., b] if run.len() >= 3 => {
+                out.push(format!("{}～{}（{} 个）", a.2, b.2, run.len()))
             }
+            _ => out.extend(run.iter().map(|r| r.2.clone())),
         }
     }
     out

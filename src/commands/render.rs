@@ -592,12 +592,25 @@ fn check_serials(
             let known = registry
                 .latest(s)
                 .map_err(|e| registry_error(registry.path(), e))?;
-            match known {
-                None if !import => problems.push(reject(format!(
+            let reserved = match known {
+                Some(_) => None,
+                None => registry
+                    .reservation(s)
+                    .map_err(|e| registry_error(registry.path(), e))?,
+            };
+            match (known, reserved) {
+                // Printed on a blank form by `blank --assign`.
+                (None, Some(r)) if r.form != p.record.form => problems.push(reject(format!(
+                    "「{s}」是预留给{}空白表的编号，不能用于{}",
+                    form_name(r.form),
+                    form_name(p.record.form)
+                ))),
+                (None, Some(_)) => {}
+                (None, None) if !import => problems.push(reject(format!(
                     "「{s}」不在登记簿（{}）中；beian 之前手工编号的表格请加 --import 登记",
                     registry.path().display()
                 ))),
-                Some(f) if f.form != p.record.form => problems.push(reject(format!(
+                (Some(f), _) if f.form != p.record.form => problems.push(reject(format!(
                     "「{s}」是{}的编号，不能用于{}",
                     form_name(f.form),
                     form_name(p.record.form)

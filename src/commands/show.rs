@@ -11,6 +11,18 @@ pub fn show(registry: &Registry, serial: &str, say: Say<'_>) -> Result<(), Error
         .history(serial)
         .map_err(|e| registry_error(registry.path(), e))?;
     let Some(latest) = history.last() else {
+        // Printed on a blank form that has not come back yet.
+        if let Some(r) = registry
+            .reservation(serial)
+            .map_err(|e| registry_error(registry.path(), e))?
+        {
+            say(&format!(
+                "编号 {serial}（{}）于 {} 预留给手工填写的空白表（beian blank --assign），尚未登记；填好的表交回后按此编号登记：记录里写 serial = \"{serial}\"",
+                form_name(r.form),
+                r.reserved_at.get(..10).unwrap_or(&r.reserved_at)
+            ));
+            return Ok(());
+        }
         return Err(not_found(registry, serial, None)?);
     };
     say(&format!(

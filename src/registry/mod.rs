@@ -124,6 +124,17 @@ pub struct OutputRecord {
     pub text_sha256: Option<String>,
 }
 
+/// A serial reserved for a form filled in by hand and not yet filed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reservation {
+    pub serial: String,
+    pub form: FormKind,
+    pub year: i32,
+    pub seq: u32,
+    /// RFC 3339, when `blank --assign` printed it.
+    pub reserved_at: String,
+}
+
 /// One version of a filing, with its outputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FilingRecord {
@@ -301,6 +312,60 @@ impl Registry {
         }
         tx.commit()?;
         Ok(filed.into_iter().zip(outputs).collect())
+    }
+
+    /// Reserves `count` serials of `form` for forms filled in by hand, in
+    /// one write transaction, and calls `print` with them before it commits:
+    /// a serial is reserved if and only if it was printed (if `print` fails,
+    /// nothing is reserved). They are the next numbers of the year of `now`,
+    /// never handed out again, and taken by the record that comes back
+    /// with one.
+    pub fn reserve<E>(
+        &mut self,
+        form: FormKind,
+        count: usize,
+        now: DateTime<FixedOffset>,
+        print: impl FnOnce(&[String]) -> Result<(), E>,
+    ) -> Result<Vec<String>, FileError<E>> {
+        let format = self.config.format_for(form).clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let year = now.year();
+        let mut serials = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (serial, seq) = allocate(&tx, form, &format, year)?;
+            tx.prepare_cached(
+                "INSERT INTO reservation (serial, form, year, seq, reserved_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![serial, form, year, seq, rfc3339(now)])?;
+            serials.push(serial);
+        }
+        print(&serials).map_err(FileError::Render)?;
+        tx.commit()?;
+        Ok(serials)
+    }
+
+    /// The reservation of `serial`, if it is reserved and not yet filed.
+    pub fn reservation(&self, serial: &str) -> Result<Option<Reservation>, RegistryError> {
+        reservation_row(&self.conn, serial)
+    }
+
+    /// Serials reserved and not yet filed, of `form` and `year` if given,
+    /// in order.
+    pub fn reservations(
+        &self,
+        form: Option<FormKind>,
+        year: Option<i32>,
+    ) -> Result<Vec<Reservation>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT serial, form, year, seq, reserved_at FROM reservation
+              WHERE (?1 IS NULL OR form = ?1) AND (?2 IS NULL OR year = ?2)
+              ORDER BY form, year, seq",
+        )?;
+        let rows = stmt.query_map(params![form, year], reservation_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The latest version of `serial`, with its outputs.
@@ -573,6 +638,41 @@ fn stamp_filing(
             insert_filing(tx, &filed, form, year, Some(seq), req, &content_sha)?;
             filed
         }
+        // A serial printed on a blank form (`blank --assign`): the record
+        // filled in on it takes the reserved number.
+        (Some(serial), None) if reservation_row(tx, serial)?.is_some() => {
+            let Some(reserved) = reservation_row(tx, serial)? else {
+                return Err(RegistryError::UnknownSerial(serial.into()));
+            };
+            if reserved.form != form {
+                return Err(RegistryError::WrongForm {
+                    serial: reserved.serial,
+                    form: reserved.form,
+                });
+            }
+            let filed = Filed {
+                serial: reserved.serial,
+                version: 1,
+                uuid: request_uuid.unwrap_or_else(new_uuid),
+                filed_at: rfc3339(req.now),
+                is_new: true,
+                output_revision: req.output_revision,
+                form_sha256: Some(form_sha.clone()),
+                form_spec: None,
+            };
+            tx.prepare_cached("DELETE FROM reservation WHERE serial = ?1")?
+                .execute([&filed.serial])?;
+            insert_filing(
+                tx,
+                &filed,
+                form,
+                reserved.year,
+                Some(reserved.seq),
+                req,
+                &content_sha,
+            )?;
+            filed
+        }
         (Some(serial), None) if !req.import => {
             return Err(RegistryError::UnknownSerial(serial.into()));
         }
@@ -598,6 +698,26 @@ fn stamp_filing(
     };
 
     Ok(filed)
+}
+
+/// The reservation of `serial`, if any.
+fn reservation_row(conn: &Connection, serial: &str) -> Result<Option<Reservation>, RegistryError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT serial, form, year, seq, reserved_at FROM reservation WHERE serial = ?1",
+        )?
+        .query_row([serial], reservation_from_row)
+        .optional()?)
+}
+
+fn reservation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Reservation> {
+    Ok(Reservation {
+        serial: row.get(0)?,
+        form: row.get(1)?,
+        year: row.get(2)?,
+        seq: row.get(3)?,
+        reserved_at: row.get(4)?,
+    })
 }
 
 /// Latest version of `serial` (no outputs).
@@ -654,7 +774,10 @@ fn allocate(
         let taken = conn
             .prepare_cached(
                 "SELECT 1 FROM filing
-                  WHERE serial = ?1 OR (form = ?2 AND year = ?3 AND seq = ?4 AND version = 1)",
+                  WHERE serial = ?1 OR (form = ?2 AND year = ?3 AND seq = ?4 AND version = 1)
+                 UNION ALL
+                 SELECT 1 FROM reservation
+                  WHERE serial = ?1 OR (form = ?2 AND year = ?3 AND seq = ?4)",
             )?
             .exists(params![serial, form, year, seq])?;
         if !taken {

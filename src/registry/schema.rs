@@ -100,6 +100,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE output_by_revision RENAME TO output;
     CREATE INDEX output_sha256 ON output (sha256);
     ",
+    // 3: serials reserved for forms filled in by hand (`blank --assign`):
+    // printed on blank forms, never handed out again, and taken by the
+    // record that later comes back with one (the row is then deleted: the
+    // filing holds the number).
+    "
+    CREATE TABLE reservation (
+        serial      TEXT    NOT NULL PRIMARY KEY,
+        form        TEXT    NOT NULL CHECK (form IN ('account', 'group')),
+        year        INTEGER NOT NULL,
+        seq         INTEGER NOT NULL CHECK (seq >= 1),
+        reserved_at TEXT    NOT NULL,
+        UNIQUE (form, year, seq)
+    ) STRICT;
+    ",
 ];
 
 pub(super) const FILING_COLUMNS: &str = "serial, version, form, year, seq, uuid, unit, name, \

@@ -657,7 +657,7 @@ fn migrations_are_versioned() {
         .conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("user_version");
-    assert_eq!(version, 2);
+    assert_eq!(version, schema::MIGRATIONS.len() as i64);
     let mode: String = reg
         .conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -671,7 +671,7 @@ fn migrations_are_versioned() {
         Registry::open(&path),
         Err(RegistryError::SchemaTooNew {
             found: 99,
-            supported: 2
+            supported: 3
         })
     ));
 }

@@ -746,3 +746,88 @@ fn the_register_lists_every_filing_and_the_gaps_in_the_numbering() {
         run.stdout
     );
 }
+
+/// `blank --assign`: serials reserved in the registry and printed on blank
+/// forms; the record filled in on one files under its number (no
+/// `--import`), later filings never get a reserved number, and the register
+/// counts the reserved ones apart from the missing ones.
+#[test]
+fn blank_forms_with_reserved_serials_are_claimed_by_their_records() {
+    let office = Office::new();
+    let y = year();
+    let blanks = office.path().join("blanks");
+    let blanks_arg = blanks.to_str().expect("utf-8");
+    let run = office.run(&[
+        "blank", "account", "--assign", "--count", "3", "-o", blanks_arg,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("编号 XMT-{y}-0001～XMT-{y}-0003 已在登记簿中预留")),
+        "{}",
+        run.stdout
+    );
+    let files = listing(&blanks);
+    assert_eq!(
+        files,
+        [format!(
+            "XMT-{y}-0001～XMT-{y}-0003 新媒体帐号（附件1）空白表.pdf"
+        )]
+    );
+    let pages = pdf_pages_text(&std::fs::read(blanks.join(&files[0])).expect("blanks"));
+    assert_eq!(pages.len(), 6);
+    assert!(pages[2].contains(&format!("XMT-{y}-0002")), "{}", pages[2]);
+
+    // A DOCX cannot carry a reserved number: refused, nothing reserved.
+    let run = office.run(&["blank", "group", "--assign", "-f", "docx", "-o", blanks_arg]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--assign 只生成 PDF"), "{}", run.stderr);
+
+    // The form for 0002 comes back filled in by hand and is typed up.
+    let account = std::fs::read_to_string(root().join("examples/account.toml")).expect("example");
+    let claim = office.path().join("claim.toml");
+    std::fs::write(&claim, format!("serial = \"XMT-{y}-0002\"\n{account}")).expect("write");
+    let run = office.render(&[claim.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!("已备案 XMT-{y}-0002")),
+        "{}",
+        run.stdout
+    );
+    // A group's record cannot take an account's reserved number.
+    let group = std::fs::read_to_string(root().join("examples/group.toml")).expect("example");
+    let wrong = office.path().join("wrong.toml");
+    std::fs::write(&wrong, format!("serial = \"XMT-{y}-0003\"\n{group}")).expect("write");
+    let run = office.render(&[wrong.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("是预留给新媒体帐号"), "{}", run.stderr);
+    // A new filing gets the next number after the reserved ones.
+    let run = office.render(&["tests/fixtures/good/account-people.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!("已备案 XMT-{y}-0004")),
+        "{}",
+        run.stdout
+    );
+
+    let run = office.run(&["show", &format!("XMT-{y}-0003")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("预留给手工填写的空白表"), "{}", run.stdout);
+
+    let csv = office.path().join("汇总表.csv");
+    let run = office.run(&[
+        "register",
+        "-o",
+        csv.to_str().expect("utf-8"),
+        "--form",
+        "account",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "共 2 份备案（每个编号的最新版）；编号连续，没有缺号；已预留给空白表、尚未登记 2 个：XMT-{y}-0001、XMT-{y}-0003）"
+        )),
+        "{}",
+        run.stdout
+    );
+}

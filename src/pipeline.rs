@@ -7,7 +7,7 @@ use crate::batch::{Entry, Origin};
 use crate::error::Error;
 use crate::io::Source;
 use crate::layout::{self, Layout, LayoutOptions};
-use crate::record::validate::{self, overflow_violation};
+use crate::record::validate::{self, Medium, overflow_violation};
 use crate::record::{Node, Record, Stamp, Syntax};
 
 /// A record that passed every check, with its layout (under the stamp the
@@ -67,7 +67,7 @@ pub fn prepare_stamped(
     options: LayoutOptions,
 ) -> Result<(Record, Stamp, Layout), Error> {
     let node = parse(&source.name(), text, source.syntax(syntax, text), 0)?;
-    prepare_node(&source.name(), &node, options)
+    prepare_node(&source.name(), &node, Medium::File, options)
 }
 
 /// Parses a record's text; `line_offset` places a syntax error in the file
@@ -85,9 +85,10 @@ fn parse(name: &str, text: &str, syntax: Syntax, line_offset: usize) -> Result<N
 pub fn prepare_node(
     name: &str,
     node: &Node,
+    medium: Medium,
     options: LayoutOptions,
 ) -> Result<(Record, Stamp, Layout), Error> {
-    let checked = validate::check(node);
+    let checked = validate::check_in(node, medium);
     let mut violations = checked.violations;
     let layout = match &checked.record {
         Some(record) => match layout::build(record, &checked.stamp, options) {
@@ -142,7 +143,12 @@ pub fn prepare(entry: Entry, options: LayoutOptions) -> Result<Prepared, Error> 
             (origin, node)
         }
     };
-    let (record, stamp, layout) = prepare_node(&origin.name(), &node, options)?;
+    // A roster row's messages speak of columns, not of `[sections]`.
+    let medium = match &origin {
+        Origin::Row { .. } => Medium::Roster,
+        _ => Medium::File,
+    };
+    let (record, stamp, layout) = prepare_node(&origin.name(), &node, medium, options)?;
     Ok(Prepared {
         origin,
         record,

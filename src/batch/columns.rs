@@ -21,6 +21,30 @@ fn fold(heading: &str) -> String {
         .collect()
 }
 
+/// Words a heading may end with, said as the form says them: 手机号码 is
+/// 手机, 电子邮箱 is 邮箱 (第一责任人手机号码 → 第一责任人手机).
+const SAME_WORDS: &[(&str, &str)] = &[
+    ("手机号码", "手机"),
+    ("手机号", "手机"),
+    ("移动电话", "手机"),
+    ("电子邮箱", "邮箱"),
+    ("电子邮件", "邮箱"),
+    ("邮件地址", "邮箱"),
+    ("email", "邮箱"),
+    ("e-mail", "邮箱"),
+    ("办公室电话", "办公电话"),
+    ("座机", "办公电话"),
+];
+
+/// `folded` with its last word said as the form says it.
+fn same_words(folded: &str) -> Option<String> {
+    SAME_WORDS.iter().find_map(|(said, form)| {
+        folded
+            .strip_suffix(said)
+            .map(|stem| format!("{stem}{form}"))
+    })
+}
+
 /// Headings every roster may use besides the printed labels.
 const EXTRA: &[(&str, &str)] = &[
     ("表格", "form"),
@@ -28,6 +52,21 @@ const EXTRA: &[(&str, &str)] = &[
     ("附件", "form"),
     ("编号", "serial"),
     ("单位", "unit"),
+    ("申请单位", "unit"),
+    ("单位名称", "unit"),
+    ("所在单位", "unit"),
+    ("部门", "unit"),
+    ("院系", "unit"),
+    ("群号码", "group.number"),
+    ("qq群号", "group.number"),
+    ("qq群号码", "group.number"),
+    ("群帐号", "group.number"),
+    ("群id", "group.number"),
+    ("群名", "group.name"),
+    ("qq群名称", "group.name"),
+    ("平台", "account.platform"),
+    ("新媒体平台", "account.platform"),
+    ("帐号类型", "account.platform"),
     ("帐号用户名", "account.name"),
     ("新媒体名称", "account.name"),
     ("帐号名称", "account.name"),
@@ -85,6 +124,11 @@ pub fn column_path(heading: &str) -> Option<Column> {
     if folded.is_empty() {
         return None;
     }
+    column_of_folded(&folded).or_else(|| column_of_folded(&same_words(&folded)?))
+}
+
+fn column_of_folded(folded: &str) -> Option<Column> {
+    let folded = folded.to_owned();
     if let Some(path) = FIELDS.iter().chain(["form"].iter()).find(|p| **p == folded) {
         return Some(Column::Field(path));
     }
@@ -142,6 +186,13 @@ mod tests {
             ("表格", "form"),
             ("新媒体类型", "account.platform"),
             ("群类型", "group.type"),
+            ("申请单位", "unit"),
+            ("群号码", "group.number"),
+            ("QQ群号", "group.number"),
+            ("第一责任人手机号码", "principal.mobile"),
+            ("管理员电子邮箱", "admin.email"),
+            ("管理员 E-mail", "admin.email"),
+            ("第一责任人办公室电话", "principal.office_phone"),
         ] {
             assert_eq!(column_path(heading), Some(Column::Field(path)), "{heading}");
         }

@@ -48,11 +48,42 @@ pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
         .has_headers(false)
         .from_reader(text.as_bytes());
     let mut table = Vec::new();
+    let mut last_line = 0;
+    let mut last_spans_lines = false;
     for (i, row) in reader.records().enumerate() {
         match row {
-            Ok(row) => table.push(row.iter().map(str::to_owned).collect()),
+            Ok(row) => {
+                // The line the row starts on, counted here: the reader
+                // counts a CRLF's LF into the next row.
+                last_line = row.position().map_or(i + 1, |p| {
+                    let at = usize::try_from(p.byte()).unwrap_or(0).min(text.len());
+                    let start = text
+                        .get(at..)
+                        .unwrap_or_default()
+                        .find(|c| c != '\r' && c != '\n')
+                        .map_or(text.len(), |skip| at + skip);
+                    text.as_bytes()[..start]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count()
+                        + 1
+                });
+                last_spans_lines = row.iter().any(|cell| cell.contains(['\n', '\r']));
+                table.push(row.iter().map(str::to_owned).collect())
+            }
             Err(e) => return rejected(file, format!("第 {} 行无法读取：{e}", i + 1)),
         }
+    }
+    // A quote opened and never closed makes the rest of the file one cell:
+    // rows would be lost without a word.
+    let quotes = text.bytes().filter(|b| *b == b'"').count();
+    if quotes % 2 == 1 && last_spans_lines {
+        return rejected(
+            file,
+            format!(
+                "第 {last_line} 行有一个引号「\"」没有配对，从这一行到文件末尾都被读成了一格；请删去这个引号，或把整格文字用一对引号括起来"
+            ),
+        );
     }
     let out = table_rows(file, None, table);
     match out.is_empty() {

@@ -241,7 +241,99 @@ fn prepare_each(
         }
     }
     tell(Progress::End);
+    let prepared = same_subject_once(prepared, &mut failures);
     Ok((prepared, many(failures)))
+}
+
+/// A batch names each account and group once: a new row that names one a
+/// new row before it names (the same 账号id or 群号, or the same platform and name)
+/// with other content is rejected, naming that row — filed, they would be
+/// two serials for one account. A row repeated as it is stays: it is one
+/// filing, printed once.
+fn same_subject_once(prepared: Vec<Prepared>, failures: &mut Vec<Error>) -> Vec<Prepared> {
+    let mut seen: std::collections::HashMap<(FormKind, &'static str, String), usize> =
+        std::collections::HashMap::new();
+    let mut rejected: Vec<Option<Error>> = prepared.iter().map(|_| None).collect();
+    for (i, p) in prepared.iter().enumerate() {
+        // A record with a serial or uuid is that filing (checked against
+        // the registry and the batch by serial and uuid when filed).
+        if p.stamp.serial.is_some() || p.stamp.uuid.is_some() {
+            continue;
+        }
+        let fold = |s: &str| s.trim().to_lowercase();
+        let keys: Vec<(&'static str, String, String)> = match (&p.record.account, &p.record.group) {
+            (Some(a), _) => {
+                let mut keys = vec![(
+                    "account.name",
+                    format!("{}\u{0}{}", a.platform, fold(&a.name)),
+                    format!(
+                        "{}「{}」",
+                        a.platform_other.as_deref().unwrap_or(&a.platform),
+                        a.name
+                    ),
+                )];
+                if let Some(id) = a.id.as_deref().filter(|id| !id.trim().is_empty()) {
+                    keys.push((
+                        "account.id",
+                        format!("{}\u{0}{}", a.platform, fold(id)),
+                        format!("账号id {id}"),
+                    ));
+                }
+                keys
+            }
+            (_, Some(g)) => {
+                let mut keys = vec![(
+                    "group.name",
+                    format!("{}\u{0}{}", g.kind, fold(&g.name)),
+                    format!(
+                        "{}「{}」",
+                        g.kind_other.as_deref().unwrap_or(&g.kind),
+                        g.name
+                    ),
+                )];
+                if let Some(n) = g.number.as_deref().filter(|n| !n.trim().is_empty()) {
+                    keys.push(("group.number", fold(n), format!("群号 {n}")));
+                }
+                keys
+            }
+            _ => Vec::new(),
+        };
+        for (path, key, said) in keys {
+            match seen.get(&(p.record.form, path, key.clone())) {
+                Some(&j) if prepared[j].record != p.record || prepared[j].stamp != p.stamp => {
+                    if rejected[i].is_none() {
+                        let what = match p.record.form {
+                            FormKind::Account => "帐号",
+                            FormKind::Group => "群",
+                        };
+                        rejected[i] = Some(Error::Rejected {
+                            source: p.origin.name(),
+                            violations: vec![Violation {
+                                path: path.to_owned(),
+                                label: FormSpec::get(p.record.form).label(path).to_owned(),
+                                message: format!(
+                                    "与{}是同一个{what}（{said}），内容却不同；一个{what}只备案一次，请删去其中一份或改正",
+                                    prepared[j].origin.name()
+                                ),
+                            }],
+                        });
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert((p.record.form, path, key), i);
+                }
+            }
+        }
+    }
+    let mut kept = Vec::with_capacity(prepared.len());
+    for (p, rejection) in prepared.into_iter().zip(rejected) {
+        match rejection {
+            Some(e) => failures.push(e),
+            None => kept.push(p),
+        }
+    }
+    kept
 }
 
 /// One error for several, or none.

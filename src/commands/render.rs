@@ -510,8 +510,14 @@ fn write_job(
             .is_none_or(|s| seen.insert(s.clone()))
     });
     if order == PrintOrder::Unit {
-        forms.sort_by(|a, b| {
-            (&a.record.unit, &a.stamp.serial).cmp(&(&b.record.unit, &b.stamp.serial))
+        // Units in pinyin order, as a Chinese office sorts them: GB2312's
+        // common characters are in pinyin order, so their GB18030 bytes sort
+        // 电子商务系 before 会计系 before 信息工程系 (Unicode order does not).
+        forms.sort_by_cached_key(|f| {
+            (
+                encoding_rs::GB18030.encode(&f.record.unit).0.into_owned(),
+                f.stamp.serial.clone(),
+            )
         });
     }
     tell(Progress::Begin {

@@ -53,13 +53,31 @@ const ACCOUNT_KEYS: &[&str] = &[
 const GROUP_KEYS: &[&str] = &["type", "type_other", "name", "number", "verified", "opened"];
 const PERSON_KEYS: &[&str] = &["name", "title", "mobile", "office_phone", "email"];
 
+/// What a record was written in, for the words of its messages: a record
+/// file has `[sections]` and keys, a roster row has columns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Medium {
+    #[default]
+    File,
+    Roster,
+}
+
 /// Checks a parsed record against the forms in use.
 pub fn check(node: &Node) -> Checked {
     check_with(node, crate::form::current())
 }
 
+/// Checks a roster row, or a record file, against the forms in use.
+pub fn check_in(node: &Node, medium: Medium) -> Checked {
+    check_as(node, crate::form::current(), medium)
+}
+
 /// Checks a parsed record against `forms` (its choices, its labels).
 pub fn check_with(node: &Node, forms: &Forms) -> Checked {
+    check_as(node, forms, Medium::File)
+}
+
+fn check_as(node: &Node, forms: &Forms, medium: Medium) -> Checked {
     let Node::Table(top) = node else {
         return Checked {
             record: None,
@@ -93,6 +111,7 @@ pub fn check_with(node: &Node, forms: &Forms) -> Checked {
         }),
         stamp: Stamp::default(),
         violations: Vec::new(),
+        medium,
     };
     let record = c.record(top, form, form.or(inferred));
     Checked {
@@ -110,6 +129,7 @@ struct Checker {
     other_spec: &'static FormSpec,
     stamp: Stamp,
     violations: Vec<Violation>,
+    medium: Medium,
 }
 
 fn get<'a>(table: &'a [(String, Node)], key: &str) -> Option<&'a Node> {
@@ -145,17 +165,15 @@ impl Checker {
         effective: Option<FormKind>,
     ) -> Option<Record> {
         self.unknown_keys(top, "", TOP_KEYS);
+        let forms = match self.medium {
+            Medium::File => "新媒体帐号填 \"account\"（附件1），QQ群、微博群填 \"group\"（附件2）",
+            Medium::Roster => "「表格」一列写 附件1（新媒体帐号）或 附件2（QQ群、微博群）",
+        };
         match get(top, "form") {
-            None => self.report(
-                "form",
-                "缺少此项：新媒体帐号填 \"account\"（附件1），QQ群、微博群填 \"group\"（附件2）",
-            ),
-            Some(Node::Str(s)) if form.is_none() => self.report(
-                "form",
-                format!(
-                    "「{s}」不是可选的表格类型；新媒体帐号填 \"account\"（附件1），QQ群、微博群填 \"group\"（附件2）"
-                ),
-            ),
+            None => self.report("form", format!("缺少此项：{forms}")),
+            Some(Node::Str(s)) if form.is_none() => {
+                self.report("form", format!("「{s}」不是可选的表格类型；{forms}"))
+            }
             Some(Node::Str(_)) => {}
             Some(other) => self.wrong_type("form", other, "文字 \"account\" 或 \"group\""),
         }
@@ -227,7 +245,20 @@ impl Checker {
                 None
             }
             (None, true) => {
-                self.report(key, format!("缺少 [{key}] 一节"));
+                let message = match self.medium {
+                    Medium::File => format!("缺少 [{key}] 一节"),
+                    Medium::Roster => match key {
+                        "account" => {
+                            "这一行没有填帐号：新媒体类型、帐号用户名等列都是空的".to_owned()
+                        }
+                        "group" => "这一行没有填群：群类型、群名称、群号等列都是空的".to_owned(),
+                        _ => format!(
+                            "这一行没有填{}：姓名、职务、手机、邮箱各列都是空的",
+                            self.spec.label(key)
+                        ),
+                    },
+                };
+                self.report(key, message);
                 None
             }
             (Some(_), false) => {
@@ -571,17 +602,29 @@ impl Checker {
     /// Reports `written` if it is a choice of the other form (a 微信群 on
     /// the account form): the record belongs on that form.
     fn other_form(&mut self, path: &str, written: &str) -> bool {
-        let (other_path, message) = match self.kind {
-            FormKind::Account => (
+        let (other_path, message) = match (self.kind, self.medium) {
+            (FormKind::Account, Medium::File) => (
                 "group.type",
                 format!(
                     "这是群，请用附件2（form = \"group\"）：「{written}」是群类型，写在 [group] 一节的 type"
                 ),
             ),
-            FormKind::Group => (
+            (FormKind::Group, Medium::File) => (
                 "account.platform",
                 format!(
                     "这是新媒体帐号，请用附件1（form = \"account\"）：「{written}」是新媒体类型，写在 [account] 一节的 platform"
+                ),
+            ),
+            (FormKind::Account, Medium::Roster) => (
+                "group.type",
+                format!(
+                    "这是群，用附件2：「{written}」是群类型，请写在「群类型」一列，群名称、群号也写在群的列里（表格一列写 附件2）"
+                ),
+            ),
+            (FormKind::Group, Medium::Roster) => (
+                "account.platform",
+                format!(
+                    "这是新媒体帐号，用附件1：「{written}」是新媒体类型，请写在「新媒体类型」一列，帐号用户名、账号id 也写在帐号的列里（表格一列写 附件1）"
                 ),
             ),
         };
@@ -612,14 +655,21 @@ impl Checker {
                     Node::Str(s) => format!("「{s}」"),
                     n => n.kind_name().to_owned(),
                 };
-                self.report(
-                    &path,
-                    format!("应为 true（是）或 false（否），却是{got}；也可写 \"是\"/\"否\"、\"有\"/\"无\"、\"√\"/\"×\""),
-                );
+                let message = match self.medium {
+                    Medium::File => format!(
+                        "应为 true（是）或 false（否），却是{got}；也可写 \"是\"/\"否\"、\"有\"/\"无\"、\"√\"/\"×\""
+                    ),
+                    Medium::Roster => format!("应填「是」或「否」，却是{got}；也可填 有/无、√/×"),
+                };
+                self.report(&path, message);
                 None
             }
             None if required => {
-                self.report(&path, "缺少此项：填 true（是）或 false（否）");
+                let message = match self.medium {
+                    Medium::File => "缺少此项：填 true（是）或 false（否）",
+                    Medium::Roster => "缺少此项：填「是」或「否」",
+                };
+                self.report(&path, message);
                 None
             }
             None => None,

@@ -886,3 +886,113 @@ fn one_uuid_twice_in_a_batch_is_refused() {
         .expect("count");
     assert_eq!(filed, 0, "nothing filed");
 }
+
+/// A roster with a heading in other words, a class group listed twice with
+/// other content, a row that fills the other form's choice, and a row with
+/// no people: each said in the words of a roster (columns, 是/否, 附件2),
+/// never of a record file's `[sections]`.
+#[test]
+fn roster_mistakes_are_said_in_roster_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "申请单位,表格,群类型,新媒体类型,群名称,群号码,帐号用户名,平台是否设有交互栏目,第一责任人姓名,第一责任人职务,第一责任人手机号码,第一责任人电子邮箱,管理员姓名,管理员职务,管理员手机号,管理员邮箱\r\n\
+        电子商务系,附件2,QQ群,,2023级电子商务1班,873462901,,,李明,辅导员,13800000000,liming@example.edu.cn,学生1,班长,13600000000,s1@example.edu.cn\r\n\
+        电子商务系,附件2,QQ群,,2023级电子商务1班（新）,873462901,,,李明,辅导员,13800000000,liming@example.edu.cn,学生1,班长,13600000000,s1@example.edu.cn\r\n\
+        电子商务系,附件1,,QQ群,,,电商之家,否,李明,辅导员,13800000000,liming@example.edu.cn,学生1,班长,13600000000,s1@example.edu.cn\r\n\
+        电子商务系,附件2,QQ群,,2023级电子商务2班,873462902,,,,,,,学生2,班长,13600000000,s2@example.edu.cn\r\n\
+        电子商务系,附件2,QQ群,,2023级电子商务1班,873462901,,,李明,辅导员,13800000000,liming@example.edu.cn,学生1,班长,13600000000,s1@example.edu.cn\r\n";
+    std::fs::write(dir.path().join("名单.csv"), text).expect("write");
+    let run = beian_in(dir.path(), &["check", "名单.csv"], None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for want in [
+        "名单.csv 第 3 行（2023级电子商务1班（新））",
+        "group.number（群号）：与名单.csv 第 2 行（2023级电子商务1班）是同一个群（群号 873462901），内容却不同",
+        "account.platform（新媒体类型）：这是群，用附件2：「QQ群」是群类型，请写在「群类型」一列",
+        "principal（第一责任人（群主/辅导员））：这一行没有填第一责任人（群主/辅导员）：姓名、职务、手机、邮箱各列都是空的",
+        "3 份记录需要修改",
+    ] {
+        assert!(run.stderr.contains(want), "{want}\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("一节"), "{}", run.stderr);
+    // Row 6 repeats row 2 as it is: one filing, not a mistake.
+    assert!(!run.stderr.contains("第 6 行"), "{}", run.stderr);
+}
+
+/// A quote opened in a CSV cell and never closed would swallow every row
+/// after it: the roster is refused, naming the row.
+#[test]
+fn an_unclosed_quote_in_a_csv_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from_utf8(department(4, &[]))
+        .ok()
+        .unwrap_or_default();
+    if text.is_empty() {
+        text = encoding_rs::GB18030
+            .decode(&department(4, &[]))
+            .0
+            .into_owned();
+    }
+    let text = text.replacen("2023级电子商务2班", "\"2023级电子商务2班", 1);
+    std::fs::write(dir.path().join("名单.csv"), text).expect("write");
+    let run = beian_in(
+        dir.path(),
+        &["render", "名单.csv", "-o", "out", "--registry", "beian.db"],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("第 3 行有一个引号「\"」没有配对，从这一行到文件末尾都被读成了一格"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(listing(dir.path()), ["名单.csv"]);
+}
+
+/// `--order unit`: units in pinyin order (电子商务系, 会计系, 信息工程系), as a
+/// Chinese office sorts them, then by serial.
+#[test]
+fn a_print_job_by_unit_is_in_pinyin_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from(
+        "申请单位名称,群类型,群名称,群号,第一责任人·姓名,第一责任人·职务,第一责任人·手机,第一责任人·邮箱,管理员·姓名,管理员·职务,管理员·手机,管理员·邮箱\r\n",
+    );
+    for (i, unit) in ["信息工程系", "会计系", "电子商务系", "会计系"]
+        .iter()
+        .enumerate()
+    {
+        text.push_str(&format!(
+            "{unit},QQ群,{unit}{i}群,87346290{i},李明,辅导员,13800000000,liming@example.edu.cn,学生,班长,13600000000,s@example.edu.cn\r\n"
+        ));
+    }
+    std::fs::write(dir.path().join("名单.csv"), text).expect("write");
+    let run = beian_in(
+        dir.path(),
+        &[
+            "render",
+            "名单.csv",
+            "--draft",
+            "--combine",
+            "打印.pdf",
+            "--order",
+            "unit",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pages =
+        crate::util::pdf_pages_text(&std::fs::read(dir.path().join("打印.pdf")).expect("job"));
+    let order: Vec<&str> = pages
+        .iter()
+        .step_by(2)
+        .map(|p| {
+            ["电子商务系2群", "会计系1群", "会计系3群", "信息工程系0群"]
+                .into_iter()
+                .find(|g| p.contains(g))
+                .unwrap_or("?")
+        })
+        .collect();
+    assert_eq!(
+        order,
+        ["电子商务系2群", "会计系1群", "会计系3群", "信息工程系0群"]
+    );
+}

@@ -440,7 +440,9 @@ fn a_killed_render_leaves_no_damage() {
         let path = records.join(format!("r{i:02}.toml"));
         std::fs::write(
             &path,
-            template.replace("2025级电子商务3班", &format!("2025级电子商务{i}班")),
+            template
+                .replace("2025级电子商务3班", &format!("2025级电子商务{i}班"))
+                .replace("873462915", &format!("8734629{i:02}")),
         )
         .expect("write");
         paths.push(path.to_str().expect("utf-8").to_owned());
@@ -812,7 +814,11 @@ fn blank_forms_with_reserved_serials_are_claimed_by_their_records() {
 
     let run = office.run(&["show", &format!("XMT-{y}-0003")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("预留给手工填写的空白表"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("预留给手工填写的空白表"),
+        "{}",
+        run.stdout
+    );
 
     let csv = office.path().join("汇总表.csv");
     let run = office.run(&[

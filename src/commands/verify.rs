@@ -38,6 +38,10 @@ pub fn verify(registry: &Registry, files: &[PathBuf], say: Say<'_>) -> Result<()
                     m.copies
                 ));
             }
+            None if crate::render::print_job::is_print_job(&bytes) => bad.push(format!(
+                "{}：这是合成的打印文件（beian render --combine），不是单份原件 —— 打印文件不登记；请核验各份的 PDF（如 XMT-2026-0001.pdf），或用 beian regen 编号 重新生成后核对",
+                file.display()
+            )),
             None => bad.push(format!(
                 "{}：不是登记的原件 —— 登记簿中没有这个文件（SHA-256 {sha}）；它可能被修改过，或不是由本登记簿备案生成",
                 file.display()

@@ -311,6 +311,18 @@ fn a_department_prints_in_one_job() {
     assert!(pages[0].contains(&format!("XMT-{y}-0001")) && pages[0].contains("第一联"));
     assert!(pages[2].contains(&format!("XMT-{y}-0001")) && pages[2].contains("第二联"));
     assert!(pages[8].contains(&format!("QUN-{y}-0001")), "{}", pages[8]);
+    // A print job is not a filed original, and `verify` says what it is.
+    let verify = beian_in(
+        dir.path(),
+        &["verify", "打印.pdf", "--registry", "beian.db"],
+        None,
+    );
+    assert_eq!(verify.code, 1, "{}", verify.stderr);
+    assert!(
+        verify.stderr.contains("这是合成的打印文件"),
+        "{}",
+        verify.stderr
+    );
     let doc = lopdf::Document::load_mem(&pdf).expect("a sound PDF");
     let catalog = doc.catalog().expect("catalog");
     let prefs = catalog

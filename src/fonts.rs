@@ -6,6 +6,7 @@
 //! (render) on exactly the same advances.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use skrifa::charmap::Charmap;
 use skrifa::instance::{LocationRef, Size};
@@ -26,7 +27,20 @@ pub struct Face {
     upem: f32,
     /// Top of the ideographic em box above the baseline, in em.
     pub ascent: f32,
+    /// Characters looked up so far (see [`Face::glyph`]).
+    cache: Box<[AtomicU64]>,
 }
+
+/// Slots of a face's glyph cache: direct-mapped by the character's low
+/// bits, each slot holding the character it is for, so a clash just looks
+/// up again. A form sets the same few hundred characters on every copy
+/// and, in a batch, thousands of times; a cached glyph is a load, not a
+/// cmap search and an hmtx read (a third of laying a form out).
+const CACHE_SLOTS: usize = 4096;
+/// A slot holds: bit 63 filled, bit 62 the face has the glyph, bits 32..53
+/// the character, 16..32 the glyph id, 0..16 the advance in font units.
+const FILLED: u64 = 1 << 63;
+const HAS_GLYPH: u64 = 1 << 62;
 
 /// A glyph of a face with its advance in em.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,20 +66,50 @@ impl Face {
             metrics,
             upem,
             ascent,
+            cache: (0..CACHE_SLOTS).map(|_| AtomicU64::new(0)).collect(),
         })
     }
 
     /// The glyph for a character, if the face has one.
     pub fn glyph(&self, ch: char) -> Option<Glyph> {
+        let slot = &self.cache[ch as usize % CACHE_SLOTS];
+        let held = slot.load(Ordering::Relaxed);
+        if held & FILLED != 0 && (held >> 32) & 0x1F_FFFF == u64::from(ch) {
+            return (held & HAS_GLYPH != 0).then(|| Glyph {
+                id: ((held >> 16) & 0xFFFF) as u32,
+                advance: (held & 0xFFFF) as f32 / self.upem,
+            });
+        }
+        let found = self.look_up(ch);
+        let units = found.map(|(id, units)| (id.to_u32(), units));
+        match units {
+            None => slot.store(FILLED | u64::from(ch) << 32, Ordering::Relaxed),
+            // Only what a slot holds exactly: a glyph id and a whole
+            // advance that fit in 16 bits (every advance of the shipped
+            // faces does).
+            Some((id, units))
+                if id <= 0xFFFF && units.fract() == 0.0 && (0.0..=65535.0).contains(&units) =>
+            {
+                slot.store(
+                    FILLED | HAS_GLYPH | u64::from(ch) << 32 | u64::from(id) << 16 | units as u64,
+                    Ordering::Relaxed,
+                );
+            }
+            Some(_) => {}
+        }
+        units.map(|(id, units)| Glyph {
+            id,
+            advance: units / self.upem,
+        })
+    }
+
+    /// The glyph id and its advance in font units, from the font's tables.
+    fn look_up(&self, ch: char) -> Option<(GlyphId, f32)> {
         let id = self.charmap.map(ch)?;
         if id == GlyphId::NOTDEF {
             return None;
         }
-        let advance = self.metrics.advance_width(id).unwrap_or(self.upem) / self.upem;
-        Some(Glyph {
-            id: id.to_u32(),
-            advance,
-        })
+        Some((id, self.metrics.advance_width(id).unwrap_or(self.upem)))
     }
 
     /// Whether the face can draw `ch`.
@@ -112,6 +156,30 @@ pub fn face(file: &str) -> Option<&'static Face> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache gives what the tables give: first and second lookups,
+    /// characters whose slots clash (U+4E00 and U+5E00), and characters the
+    /// face lacks.
+    #[test]
+    fn cached_glyphs_are_the_tables_glyphs() {
+        let face = face("NotoSerifCJKsc-Regular.otf").expect("body face");
+        let table = |ch: char| {
+            face.look_up(ch).map(|(id, units)| Glyph {
+                id: id.to_u32(),
+                advance: units / face.upem,
+            })
+        };
+        let chars = ('\u{4E00}'..'\u{4F00}')
+            .chain('\u{5E00}'..'\u{5F00}')
+            .chain(' '..'~')
+            .chain(['（', '）', '☐', '\u{E000}', '\u{10FFFF}', '𠀀']);
+        for round in 0..3 {
+            for ch in chars.clone() {
+                assert_eq!(face.glyph(ch), table(ch), "{ch:?}, round {round}");
+            }
+        }
+        assert!(face.glyph('\u{E000}').is_none());
+    }
 
     #[test]
     fn every_shipped_font_loads() {

@@ -13,6 +13,7 @@ pub mod fonts;
 pub mod form;
 pub mod io;
 pub mod layout;
+pub mod par;
 pub mod pipeline;
 pub mod record;
 pub mod registry;

@@ -13,7 +13,6 @@ mod render;
 mod show;
 mod verify;
 
-use rayon::prelude::*;
 use std::path::Path;
 
 pub use blank::{BlankJob, blank};
@@ -222,16 +221,13 @@ fn prepare_each(
         if chunk.is_empty() {
             break;
         }
-        let results: Vec<Result<Prepared, Error>> = chunk
-            .into_par_iter()
-            .map(|entry| {
-                let mut p = entry.and_then(|entry| pipeline::prepare(entry, options))?;
-                if !keep_layouts {
-                    p.forget_layout();
-                }
-                Ok(p)
-            })
-            .collect();
+        let results: Vec<Result<Prepared, Error>> = crate::par::map_owned(chunk, |entry| {
+            let mut p = entry.and_then(|entry| pipeline::prepare(entry, options))?;
+            if !keep_layouts {
+                p.forget_layout();
+            }
+            Ok(p)
+        });
         for result in results {
             match result {
                 Ok(p) => prepared.push(p),

@@ -244,14 +244,13 @@ pub fn render_draft(
     // Rendered and written on every core, a few dozen at a time so that
     // progress is said as it is made.
     for chunk in planned.chunks(FILE_AT_ONCE) {
-        let pages = chunk
-            .par_iter()
-            .map(|(path, (i, format))| {
-                let layout = prepared[*i].layout()?;
-                io::write_atomic(path, &format.render(&layout)?)?;
-                Ok(layout.pages.len())
-            })
-            .collect::<Result<Vec<usize>, Error>>()?;
+        let pages = crate::par::map(chunk, |(path, (i, format))| {
+            let layout = prepared[*i].layout()?;
+            io::write_atomic(path, &format.render(&layout)?)?;
+            Ok(layout.pages.len())
+        })
+        .into_iter()
+        .collect::<Result<Vec<usize>, Error>>()?;
         for ((path, _), pages) in chunk.iter().zip(pages) {
             say(&format!("已生成 {}（{pages} 页）", path.display()));
             tell(Progress::Step);
@@ -336,11 +335,13 @@ pub fn render_filed(
         // the bytes are those of rendering one by one), then committed.
         let mut laid_out = Vec::new();
         let result = registry.file_all(&requests, |filed| -> Result<_, Error> {
-            let rendered: Vec<(Vec<Output>, Made)> = filed
-                .par_iter()
-                .zip(chunk.par_iter())
-                .map(|(filed, (p, _))| render_filing(p, filed, options, formats, naming))
-                .collect::<Result<_, Error>>()?;
+            let pairs: Vec<(&Filed, &Prepared)> =
+                filed.iter().zip(chunk.iter().map(|(p, _)| *p)).collect();
+            let rendered: Vec<(Vec<Output>, Made)> = crate::par::map(&pairs, |(filed, p)| {
+                render_filing(p, filed, options, formats, naming)
+            })
+            .into_iter()
+            .collect::<Result<_, Error>>()?;
             let (outputs, made): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
             laid_out = made;
             Ok(outputs)
@@ -374,11 +375,15 @@ pub fn render_filed(
                 outputs.chain(std::iter::once((source.clone(), text.as_bytes())))
             })
             .collect();
-        // Written (and synced) on every core too.
-        files
-            .par_iter()
-            .map(|(path, bytes)| io::write_atomic(path, bytes))
-            .collect::<Result<Vec<()>, Error>>()?;
+        // Written (and synced) on every core too, for more than one record.
+        match chunk.len() {
+            1 => files
+                .iter()
+                .try_for_each(|(path, bytes)| io::write_atomic(path, bytes))?,
+            _ => files
+                .par_iter()
+                .try_for_each(|(path, bytes)| io::write_atomic(path, bytes))?,
+        }
         for (((filed, outputs), (p, _)), ((stamp, spec, pages), (source, _))) in filed
             .into_iter()
             .zip(chunk)
@@ -525,19 +530,18 @@ fn write_job(
         total: forms.len(),
     });
     // Laid out on every core a few dozen at a time, as the PDF takes them.
+    // (Laying out on a second thread while this one draws was slower: the
+    // allocator's per-thread arenas cost more than the overlap saved.)
     let job = forms.chunks(FILE_AT_ONCE).flat_map(|chunk| {
-        let laid_out: Vec<Result<JobForm, PdfError>> = chunk
-            .par_iter()
-            .map(|f| {
-                layout::build_with(f.spec, &f.record, &f.stamp, options)
-                    .map(|layout| JobForm {
-                        layout: std::borrow::Cow::Owned(layout),
-                        bookmark: f.bookmark.clone(),
-                    })
-                    // It fitted when filed: only a fault of beian can get here.
-                    .map_err(|o| PdfError::Export(format!("{}：排版失败（{o:?}）", f.bookmark)))
-            })
-            .collect();
+        let laid_out: Vec<Result<JobForm, PdfError>> = crate::par::map(chunk, |f| {
+            layout::build_with(f.spec, &f.record, &f.stamp, options)
+                .map(|layout| JobForm {
+                    layout: std::borrow::Cow::Owned(layout),
+                    bookmark: f.bookmark.clone(),
+                })
+                // It fitted when filed: only a fault of beian can get here.
+                .map_err(|o| PdfError::Export(format!("{}：排版失败（{o:?}）", f.bookmark)))
+        });
         for _ in chunk {
             tell(Progress::Step);
         }

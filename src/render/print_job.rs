@@ -107,13 +107,17 @@ pub fn render_job<'a>(
 /// and a trailer pointing back at the original one.
 fn with_viewer_preferences(mut pdf: Vec<u8>) -> Result<Vec<u8>, PdfError> {
     let bad = |what: &str| PdfError::Export(format!("viewer preferences: {what}"));
-    let text = String::from_utf8_lossy(&pdf).into_owned();
+    // The trailer is at the end: read the last kilobyte as text, not the
+    // whole file (a thousand forms make megabytes).
+    let tail_at = pdf.len().saturating_sub(1024);
+    let text = std::str::from_utf8(&pdf[tail_at..]).map_err(|_| bad("tail is not text"))?;
     let trailer_at = text.rfind("trailer").ok_or_else(|| bad("no trailer"))?;
     let startxref_at = text.rfind("startxref").ok_or_else(|| bad("no startxref"))?;
     let trailer = text
         .get(trailer_at + "trailer".len()..startxref_at)
         .ok_or_else(|| bad("trailer"))?
-        .trim();
+        .trim()
+        .to_owned();
     let prev: usize = text
         .get(startxref_at + "startxref".len()..)
         .and_then(|t| t.split_whitespace().next())
@@ -126,17 +130,24 @@ fn with_viewer_preferences(mut pdf: Vec<u8>) -> Result<Vec<u8>, PdfError> {
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| bad("no /Root"))?;
     let head = format!("\n{root} 0 obj");
-    let start = text.find(&head).ok_or_else(|| bad("no catalog"))? + head.len();
+    let start = pdf
+        .windows(head.len())
+        .rposition(|w| w == head.as_bytes())
+        .ok_or_else(|| bad("no catalog"))?
+        + head.len();
     let end = start
-        + text
-            .get(start..)
-            .and_then(|t| t.find("endobj"))
+        + pdf[start..]
+            .windows(b"endobj".len())
+            .position(|w| w == b"endobj")
             .ok_or_else(|| bad("catalog"))?;
-    let catalog = text.get(start..end).ok_or_else(|| bad("catalog"))?.trim();
+    let catalog = std::str::from_utf8(&pdf[start..end])
+        .map_err(|_| bad("catalog is not text"))?
+        .trim();
     let inner = catalog
         .strip_prefix("<<")
         .and_then(|c| c.strip_suffix(">>"))
-        .ok_or_else(|| bad("catalog is no dictionary"))?;
+        .ok_or_else(|| bad("catalog is no dictionary"))?
+        .to_owned();
     let object_at = pdf.len() + 1;
     let object = format!(
         "\n{root} 0 obj\n<<{inner}/ViewerPreferences<</Duplex/Simplex/PrintScaling/None>>>>\nendobj\n"

@@ -23,26 +23,40 @@ const BUILT_IN: [(FormKind, &str); 2] = [
 /// One spec per form.
 #[derive(Clone, Copy, Debug)]
 pub struct Forms {
-    account: &'static FormSpec,
-    group: &'static FormSpec,
+    account: Held,
+    group: Held,
+}
+
+/// A form of [`Forms`]: the built-in one, parsed when first asked for (a
+/// process that files accounts only never parses the group form), or one
+/// read from a file.
+#[derive(Clone, Copy, Debug)]
+enum Held {
+    BuiltIn,
+    Loaded(&'static FormSpec),
+}
+
+/// The built-in spec of `kind`, parsed once per process.
+fn built_in_spec(kind: FormKind) -> &'static FormSpec {
+    static BUILT: [OnceLock<&'static FormSpec>; 2] = [OnceLock::new(), OnceLock::new()];
+    let index = match kind {
+        FormKind::Account => 0,
+        FormKind::Group => 1,
+    };
+    BUILT[index].get_or_init(|| match FormSpec::parse(BUILT_IN[index].1) {
+        Ok(spec) => leak(spec),
+        // The files are part of the binary and checked by its tests.
+        Err(e) => panic!("forms/{}.toml is invalid: {e}", kind.key()),
+    })
 }
 
 impl Forms {
     /// The forms built into this beian.
     pub fn built_in() -> Forms {
-        static BUILT: OnceLock<Forms> = OnceLock::new();
-        *BUILT.get_or_init(|| {
-            let spec = |kind: FormKind, src: &str| match FormSpec::parse(src) {
-                Ok(spec) => leak(spec),
-                // The files are part of the binary and checked by its tests.
-                Err(e) => panic!("forms/{}.toml is invalid: {e}", kind.key()),
-            };
-            let [(a, account), (g, group)] = BUILT_IN;
-            Forms {
-                account: spec(a, account),
-                group: spec(g, group),
-            }
-        })
+        Forms {
+            account: Held::BuiltIn,
+            group: Held::BuiltIn,
+        }
     }
 
     /// The forms in a folder: `account.toml` and `group.toml`, each as
@@ -107,9 +121,13 @@ impl Forms {
 
     /// The spec of a form.
     pub fn get(&self, kind: FormKind) -> &'static FormSpec {
-        match kind {
+        let held = match kind {
             FormKind::Account => self.account,
             FormKind::Group => self.group,
+        };
+        match held {
+            Held::BuiltIn => built_in_spec(kind),
+            Held::Loaded(spec) => spec,
         }
     }
 
@@ -117,11 +135,11 @@ impl Forms {
     pub fn with(self, spec: &'static FormSpec) -> Forms {
         match FormKind::from_key(&spec.kind) {
             Some(FormKind::Account) => Forms {
-                account: spec,
+                account: Held::Loaded(spec),
                 ..self
             },
             Some(FormKind::Group) => Forms {
-                group: spec,
+                group: Held::Loaded(spec),
                 ..self
             },
             None => self,

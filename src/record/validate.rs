@@ -105,10 +105,7 @@ fn check_as(node: &Node, forms: &Forms, medium: Medium) -> Checked {
     let mut c = Checker {
         kind,
         spec: forms.get(kind),
-        other_spec: forms.get(match kind {
-            FormKind::Account => FormKind::Group,
-            FormKind::Group => FormKind::Account,
-        }),
+        forms: *forms,
         stamp: Stamp::default(),
         violations: Vec::new(),
         medium,
@@ -122,11 +119,12 @@ fn check_as(node: &Node, forms: &Forms, medium: Medium) -> Checked {
 }
 
 struct Checker {
-    /// The form the record is checked as, its spec, and the other form's
-    /// (a choice of the other form is a record for the other form).
+    /// The form the record is checked as and its spec; the forms, for the
+    /// other form's choices (a choice of the other form is a record for the
+    /// other form), looked at only when a choice is not this form's.
     kind: FormKind,
     spec: &'static FormSpec,
-    other_spec: &'static FormSpec,
+    forms: Forms,
     stamp: Stamp,
     violations: Vec<Violation>,
     medium: Medium,
@@ -628,8 +626,13 @@ impl Checker {
                 ),
             ),
         };
+        let other = match self.kind {
+            FormKind::Account => FormKind::Group,
+            FormKind::Group => FormKind::Account,
+        };
         let found = self
-            .other_spec
+            .forms
+            .get(other)
             .resolve_choice(other_path, written)
             .is_some_and(|(c, name)| !c.other || name.is_some());
         if found {

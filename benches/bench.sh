@@ -53,7 +53,7 @@ done
 
 mkdir -p "$work/new"
 for i in $(seq -w 1 20); do
-  sed "s/信息工程系学生会/信息工程系学生会$i/" examples/account.toml > "$work/new/r$i.toml"
+  sed "s/信息工程系学生会/信息工程系学生会$i/; s/gh_3f2a9c81d7e4/gh_3f2a9c81d7$i/" examples/account.toml > "$work/new/r$i.toml"
 done
 list=$(seq -s, -w 1 20)
 hyperfine -N --runs 1 -L i "$list" --export-json "$work/n.json" \
@@ -62,7 +62,7 @@ printf '%-22s %-6s %10s\n' "20 new records" new "$(median "$work/n.json")"
 
 mkdir -p "$work/batch"
 for i in $(seq -w 1 50); do
-  sed "s/信息工程系学生会/学生会批量$i/" examples/account.toml > "$work/batch/a$i.toml"
+  sed "s/信息工程系学生会/学生会批量$i/; s/gh_3f2a9c81d7e4/gh_3f2a9c81d7$i/" examples/account.toml > "$work/batch/a$i.toml"
 done
 hyperfine -N --runs 5 --export-json "$work/b.json" \
   "$bin render --draft $(ls "$work"/batch/*.toml | tr '\n' ' ') -o $work/batchout" >/dev/null

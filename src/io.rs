@@ -97,29 +97,34 @@ impl Source {
 /// Writes `bytes` to `path` atomically: a temporary file in the same
 /// directory, flushed to disk, then renamed over the target. A reader (or a
 /// crash) never sees half a file.
+///
+/// The temporary file is created new (`O_EXCL`: a symlink planted under its
+/// name is never followed, the create fails instead), under a random name,
+/// readable by its owner only (0600): outputs hold names, phones and
+/// e-mails. The rename replaces `path` itself, never what a symlink there
+/// points to.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Hidden, and not ending in .pdf/.docx: never mistaken for an output.
-    let tmp = dir.join(format!(".beian-tmp-{}-{name}.part", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_data()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, "写入", e)
-    })
+    // Hidden, and not ending in .pdf/.docx: never mistaken for an output;
+    // the pid lets a later run clear what a killed one left.
+    let result = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(".part")
+        .tempfile_in(dir)
+        .and_then(|mut tmp| {
+            tmp.write_all(bytes)?;
+            tmp.as_file().sync_data()?;
+            tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+        });
+    result.map_err(|e| Error::io(path, "写入", e))
 }
+
+/// How beian's temporary files start.
+const TEMP_PREFIX: &str = ".beian-tmp-";
 
 /// Removes temporary files that a killed beian left in `dir` (their process
 /// is gone). Where processes cannot be looked up, leaves them alone.
@@ -132,12 +137,62 @@ pub fn clean_stale_temporaries(dir: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(".beian-tmp-") else {
+        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
             continue;
         };
         let pid = rest.split('-').next().unwrap_or_default();
         if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A local user who plants symlinks under the temporary names beian
+    /// used to use (pid and file name, predictable) does not make it write
+    /// through them; nor does a symlink at the output's own name: it is
+    /// replaced by the file, and what it pointed to is untouched.
+    #[test]
+    fn planted_symlinks_are_never_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep").expect("victim");
+        let out = dir.path().join("XMT-2026-0001.pdf");
+        let planted = dir.path().join(format!(
+            ".beian-tmp-{}-XMT-2026-0001.pdf.part",
+            std::process::id()
+        ));
+        std::os::unix::fs::symlink(&victim, &planted).expect("plant");
+        write_atomic(&out, b"%PDF-1.7 form").expect("write");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep");
+
+        let link = dir.path().join("XMT-2026-0002.pdf");
+        std::os::unix::fs::symlink(&victim, &link).expect("plant");
+        write_atomic(&link, b"%PDF-1.7 second").expect("write");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep");
+        let meta = std::fs::symlink_metadata(&link).expect("meta");
+        assert!(meta.file_type().is_file());
+        assert_eq!(std::fs::read(&link).expect("read"), b"%PDF-1.7 second");
+    }
+
+    /// Outputs hold names, phones and e-mails: readable by their owner only.
+    #[test]
+    fn outputs_are_owner_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("a.pdf");
+        write_atomic(&out, b"x").expect("write");
+        let mode = std::fs::metadata(&out).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        // No temporary file is left.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from("a.pdf")]);
     }
 }

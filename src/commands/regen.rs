@@ -40,6 +40,18 @@ pub fn regen(
             problems.push(not_found(registry, serial, version)?);
             continue;
         };
+        // Every file name comes from the serial: a row whose serial is not
+        // one beian writes (`../../x`) was not written by beian, and nothing
+        // is written for it.
+        if let Some(why) = registry::serial_problem(&filing.serial) {
+            problems.push(Error::Registry(format!(
+                "登记簿（{}）中的编号「{}」{why}：这一行不是 beian 写入的，可能被改动过；没有生成任何文件。请用备份核对登记簿",
+                registry.path().display(),
+                filing.serial.escape_debug()
+            )));
+            continue;
+        }
+        let serial = &filing.serial;
         let stored_spec = match &filing.form_sha256 {
             Some(sha) => registry
                 .form_spec(sha)
@@ -75,16 +87,18 @@ pub fn regen(
                 .iter()
                 .filter(|o| o.file_name == out.file_name && o.revision == out.revision)
                 .count();
-            let file_name = match (shared, out.file_name.rsplit_once('.')) {
-                (2.., Some((stem, ext))) => format!("{stem}（{}份）.{ext}", out.copies),
-                _ => out.file_name.clone(),
-            };
             let Some(format) = Format::from_kind(&out.kind) else {
                 problems.push(Error::Usage(format!(
                     "{serial} 的 {} 文件是本版本 beian 不会生成的格式",
                     out.kind
                 )));
                 continue;
+            };
+            // Named by the serial and the format, never by the name on
+            // record (it is data, and could hold a path).
+            let file_name = match shared {
+                2.. => format!("{serial}（{}份）.{}", out.copies, format.ext()),
+                _ => format!("{serial}.{}", format.ext()),
             };
             let options = LayoutOptions {
                 copies: out.copies as usize,

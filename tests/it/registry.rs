@@ -837,3 +837,45 @@ fn blank_forms_with_reserved_serials_are_claimed_by_their_records() {
         run.stdout
     );
 }
+
+/// A registry row whose serial is a path (`../../x`, put there by hand or
+/// by a damaged copy) makes `regen` write nothing at all, anywhere; the
+/// files of a sound row are named by serial and format, not by the name
+/// on record.
+#[test]
+fn regen_never_writes_outside_its_folder() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let y = year();
+    let serial = format!("XMT-{y}-0001");
+    let sql = rusqlite::Connection::open(office.registry()).expect("open");
+    sql.execute_batch(&format!(
+        "INSERT INTO filing SELECT '../../escaped', version, form, year, NULL, uuid, unit, name, canonical,
+                content_sha256, filed_at, beian_version, output_revision, form_sha256
+           FROM filing WHERE serial = '{serial}';
+         INSERT INTO output SELECT '../../escaped', version, kind, copies, revision, '../../escaped.pdf',
+                sha256, size, text_sha256 FROM output WHERE serial = '{serial}';
+         UPDATE output SET file_name = '../../renamed.pdf' WHERE serial = '{serial}';"
+    ))
+    .expect("tamper");
+    let deep = office.path().join("a/b/c");
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    let run = office.run(&[
+        "regen",
+        "../../escaped",
+        "-o",
+        deep.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("不是 beian 写入的"), "{}", run.stderr);
+    assert!(listing(&deep).is_empty());
+    assert!(!office.path().join("a/escaped.pdf").exists());
+
+    let run = office.run(&["regen", &serial, "-o", deep.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        listing(&deep),
+        [format!("{serial}.pdf"), format!("{serial}.toml")]
+    );
+    assert!(!office.path().join("a/renamed.pdf").exists());
+}

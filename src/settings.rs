@@ -115,8 +115,32 @@ impl Settings {
             Origin::DataDirectory => "默认位置",
         };
         let path = self.registry.as_deref().unwrap_or(Path::new("?"));
-        format!("登记簿：{}（{from}）", path.display())
+        format!(
+            "登记簿：{}（{from}）{}",
+            path.display(),
+            readable_by_others(path).unwrap_or_default()
+        )
     }
+}
+
+/// A warning if the registry at `path` can be read by other users: it
+/// holds every filing's names, phones and e-mails (beian creates it 0600;
+/// a copy or an old registry may not be).
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "\n注意：登记簿其他用户也能读取（权限 {mode:o}），其中有各单位的姓名、手机和邮箱；请改为只有自己可读：chmod 600 {}",
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_: &Path) -> Option<String> {
+    None
 }
 
 /// The user's data directory for beian, if the platform has one.

@@ -879,3 +879,32 @@ fn regen_never_writes_outside_its_folder() {
     );
     assert!(!office.path().join("a/renamed.pdf").exists());
 }
+
+/// Filed outputs are owner-only like the registry, and a registry that
+/// others can read (a copy, an old one) is pointed out with what to do.
+#[cfg(unix)]
+#[test]
+fn outputs_are_private_and_an_open_registry_is_pointed_out() {
+    use std::os::unix::fs::PermissionsExt;
+    let office = Office::new();
+    let run = office.render(&["examples/account.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("其他用户也能读取"), "{}", run.stdout);
+    for name in listing(&office.out()) {
+        let mode = std::fs::metadata(office.out().join(&name))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+    }
+    std::fs::set_permissions(office.registry(), std::fs::Permissions::from_mode(0o644))
+        .expect("chmod");
+    let run = office.render(&["examples/group.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("登记簿其他用户也能读取（权限 644）")
+            && run.stdout.contains("chmod 600"),
+        "{}",
+        run.stdout
+    );
+}

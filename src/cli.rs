@@ -370,6 +370,7 @@ impl Invocation {
                     output,
                     options: LayoutOptions {
                         copies: usize::from(copies),
+                        ..Default::default()
                     },
                     formats,
                     syntax: syntax(input_format),

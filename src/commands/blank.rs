@@ -47,7 +47,10 @@ pub fn blank(job: BlankJob, settings: &Settings, say: Say<'_>) -> Result<(), Err
         return assigned(job, settings, say);
     }
     let spec = FormSpec::get(job.form);
-    let options = LayoutOptions { copies: job.copies };
+    let options = LayoutOptions {
+        copies: job.copies,
+        ..Default::default()
+    };
     let layout = layout::build(&empty(job.form), &Stamp::default(), options)
         .map_err(|_| Error::Internal("the blank form does not fit its page".into()))?;
     std::fs::create_dir_all(&job.output).map_err(|e| Error::io(&job.output, "创建目录", e))?;
@@ -87,7 +90,10 @@ fn assigned(job: BlankJob, settings: &Settings, say: Say<'_>) -> Result<(), Erro
         ));
     }
     let spec = FormSpec::get(job.form);
-    let options = LayoutOptions { copies: job.copies };
+    let options = LayoutOptions {
+        copies: job.copies,
+        ..Default::default()
+    };
     let record = empty(job.form);
     std::fs::create_dir_all(&job.output).map_err(|e| Error::io(&job.output, "创建目录", e))?;
     let mut registry = open(settings)?;

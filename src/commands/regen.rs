@@ -102,6 +102,7 @@ pub fn regen(
             };
             let options = LayoutOptions {
                 copies: out.copies as usize,
+                ..Default::default()
             };
             let layout = layout::build_with(spec, &record, &stamp, options).map_err(|o| {
                 Error::Rejected {

@@ -95,6 +95,7 @@ pub fn render(
                     },
                     spec: FormSpec::get(p.record.form),
                     record: p.record.clone(),
+                    draft: p.stamp.serial.is_some(),
                     stamp: p.stamp.clone(),
                 })
                 .collect()
@@ -212,10 +213,13 @@ pub fn render_draft(
     // Name every output before writing any, so a clash writes nothing.
     let mut planned: BTreeMap<PathBuf, (usize, Format)> = BTreeMap::new();
     for (i, p) in prepared.iter().enumerate() {
+        // A draft of a numbered record is named apart from the filed files
+        // (「XMT-2026-0001 草稿.pdf」): it never replaces them.
         let stem = p
             .stamp
             .serial
-            .clone()
+            .as_ref()
+            .map(|serial| format!("{serial} {}", FormSpec::get(p.record.form).copies.draft))
             .or_else(|| p.origin.stem())
             .or_else(|| p.stamp.uuid.clone())
             .unwrap_or_else(|| "record".to_owned());
@@ -245,7 +249,7 @@ pub fn render_draft(
     // progress is said as it is made.
     for chunk in planned.chunks(FILE_AT_ONCE) {
         let pages = crate::par::map(chunk, |(path, (i, format))| {
-            let layout = prepared[*i].layout()?;
+            let layout = draft_layout(&prepared[*i])?;
             io::write_atomic(path, &format.render(&layout)?)?;
             Ok(layout.pages.len())
         })
@@ -258,6 +262,28 @@ pub fn render_draft(
     }
     tell(Progress::End);
     Ok(())
+}
+
+/// A record's draft: as laid out when checked, or, for a record that
+/// carries a serial, laid out again with 「草稿」 on every copy, so that it
+/// cannot pass for the filed form.
+fn draft_layout(p: &Prepared) -> Result<std::borrow::Cow<'_, Layout>, Error> {
+    if p.stamp.serial.is_none() {
+        return p.layout();
+    }
+    let options = LayoutOptions {
+        draft: true,
+        ..p.options
+    };
+    layout::build(&p.record, &p.stamp, options)
+        .map(std::borrow::Cow::Owned)
+        .map_err(|overflows| Error::Rejected {
+            source: p.origin.name(),
+            violations: overflows
+                .iter()
+                .map(|o| overflow_violation(p.record.form, o))
+                .collect(),
+        })
 }
 
 /// Files and renders prepared records, then writes their files: each
@@ -325,6 +351,7 @@ pub fn render_filed(
                 name: p.record.subject_name(),
                 content,
                 now,
+                filed_at: p.stamp.filed_at.as_deref(),
                 beian_version: env!("CARGO_PKG_VERSION"),
                 output_revision: OUTPUT_REVISION,
                 form_spec: &FormSpec::get(p.record.form).source,
@@ -407,6 +434,7 @@ pub fn render_filed(
                 spec,
                 record: p.record.clone(),
                 stamp,
+                draft: false,
             });
             tell(Progress::Step);
         }
@@ -485,6 +513,8 @@ pub struct JobLayout {
     pub spec: &'static FormSpec,
     pub record: Record,
     pub stamp: Stamp,
+    /// A draft of a numbered record: 「草稿」 on every copy.
+    pub draft: bool,
 }
 
 /// The order of the forms in a print job.
@@ -534,6 +564,10 @@ fn write_job(
     // allocator's per-thread arenas cost more than the overlap saved.)
     let job = forms.chunks(FILE_AT_ONCE).flat_map(|chunk| {
         let laid_out: Vec<Result<JobForm, PdfError>> = crate::par::map(chunk, |f| {
+            let options = LayoutOptions {
+                draft: f.draft,
+                ..options
+            };
             layout::build_with(f.spec, &f.record, &f.stamp, options)
                 .map(|layout| JobForm {
                     layout: std::borrow::Cow::Owned(layout),
@@ -699,13 +733,24 @@ fn stamped_layout(
     })
 }
 
-/// `<serial>.toml`: the filed record (stamp, then content), with a comment
-/// saying what it is.
+/// `<serial>.toml`: the filed record (stamp, then content), with comments
+/// saying what it is, how to regenerate its form, and — on the uuid line —
+/// that a copy used as a template must lose its stamp (else it would be
+/// taken for this filing).
 pub fn filed_source(stamp: &Stamp, content: &str) -> String {
     let serial = stamp.serial.as_deref().unwrap_or_default();
+    let head: String = stamp
+        .to_toml()
+        .lines()
+        .map(|line| match line.starts_with("uuid") {
+            true => format!(
+                "{line}  # 记录标识。复制本文件作新记录的模板时，请删去 serial、uuid、filed_at 三行\n"
+            ),
+            false => format!("{line}\n"),
+        })
+        .collect();
     format!(
-        "# 备案记录：{serial} 的填写内容、编号、记录标识与备案时间。\n# 用同样的表格与 beian 可重新生成表格：beian render {serial}.toml --draft；核对原件请用 beian regen {serial}\n{}\n{content}",
-        stamp.to_toml()
+        "# 备案记录：{serial} 的填写内容、编号、记录标识与备案时间。\n# 重新生成并核对原件：beian regen {serial}；登记簿丢失时，用各份备案记录重建：beian render --import 备案记录/*.toml\n{head}\n{content}"
     )
 }
 

@@ -156,6 +156,14 @@ pub struct CopiesSpec {
     pub marks: Vec<String>,
     /// Mark of copies beyond `marks`; `{n}` is the copy's Chinese numeral.
     pub more: String,
+    /// The mark of every copy of a draft of a numbered record (`render
+    /// --draft` of a filed record), so that it cannot pass for the filed form.
+    #[serde(default = "draft_mark")]
+    pub draft: String,
+}
+
+fn draft_mark() -> String {
+    "草稿".to_owned()
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]

@@ -13,11 +13,17 @@ use crate::record::{Record, Stamp};
 pub struct LayoutOptions {
     /// Copies, one page each (一式两份: 2).
     pub copies: usize,
+    /// A draft of a numbered record: every copy marked 「草稿」 where the
+    /// copy mark goes, so it cannot pass for the filed form.
+    pub draft: bool,
 }
 
 impl Default for LayoutOptions {
     fn default() -> Self {
-        LayoutOptions { copies: 2 }
+        LayoutOptions {
+            copies: 2,
+            draft: false,
+        }
     }
 }
 
@@ -63,6 +69,10 @@ pub fn build_with(
     options: LayoutOptions,
 ) -> Result<Layout, Vec<Overflow>> {
     let copies = options.copies.max(1);
+    let mark = |n: usize| match options.draft {
+        true => Some(spec.copies.draft.clone()),
+        false => spec.copy_mark(n, copies),
+    };
     let mut b = Builder::new(spec, record, stamp);
     // Copies differ only in their mark: the first page decides what fits.
     // Rows grow to fit their values; only if the page then overflows do the
@@ -71,7 +81,7 @@ pub fn build_with(
     let most = value.size - value.min_size.unwrap_or(value.size);
     let first = loop {
         b.violations.clear();
-        let page = b.page(spec.copy_mark(1, copies));
+        let page = b.page(mark(1));
         let over = b
             .violations
             .iter()
@@ -86,7 +96,7 @@ pub fn build_with(
         return Err(b.violations);
     }
     let mut pages = vec![first];
-    pages.extend((2..=copies).map(|n| b.page(spec.copy_mark(n, copies))));
+    pages.extend((2..=copies).map(|n| b.page(mark(n))));
     Ok(Layout {
         form: record.form,
         meta: meta(spec, record, stamp),
@@ -123,7 +133,15 @@ pub fn restamp(
         .any(shows_stamp);
     let anew = || {
         let copies = layout.pages.len();
-        build_with(spec, record, stamp, LayoutOptions { copies })
+        build_with(
+            spec,
+            record,
+            stamp,
+            LayoutOptions {
+                copies,
+                ..Default::default()
+            },
+        )
     };
     if elsewhere {
         return anew();

@@ -64,6 +64,10 @@ pub struct FilingRequest<'a> {
     pub content: &'a str,
     /// Wall clock, passed in so tests and callers control it.
     pub now: DateTime<FixedOffset>,
+    /// The filing time the record carries (RFC 3339), if any: kept when an
+    /// unknown serial is imported (a lost registry rebuilt from the filed
+    /// `.toml` files, whose forms must verify again), ignored otherwise.
+    pub filed_at: Option<&'a str>,
     /// Version of the `beian` doing the filing, kept for forensics.
     pub beian_version: &'a str,
     /// [`crate::render::OUTPUT_REVISION`] of the renderer: outputs are
@@ -686,7 +690,10 @@ fn stamp_filing(
                 serial: serial.into(),
                 version: 1,
                 uuid: request_uuid.unwrap_or_else(new_uuid),
-                filed_at: rfc3339(req.now),
+                filed_at: req
+                    .filed_at
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| rfc3339(req.now)),
                 is_new: true,
                 output_revision: req.output_revision,
                 form_sha256: Some(form_sha.clone()),

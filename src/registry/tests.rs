@@ -24,6 +24,7 @@ fn request<'a>(content: &'a str, now: DateTime<FixedOffset>) -> FilingRequest<'a
         name: "学院公众号",
         content,
         now,
+        filed_at: None,
         beian_version: "0.1.0",
         output_revision: 1,
         form_spec: "# the account form",

@@ -19,7 +19,7 @@ fn render_writes_one_pdf_per_record_named_by_serial_or_stem() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         listing(out.path()),
-        ["XMT-2026-0003.pdf", "account.pdf", "group.pdf"]
+        ["XMT-2026-0003 草稿.pdf", "account.pdf", "group.pdf"]
     );
     assert!(run.stdout.contains("account.pdf（2 页）"), "{}", run.stdout);
 }
@@ -102,7 +102,7 @@ fn one_bad_record_among_good_ones_writes_nothing() {
 fn records_from_stdin_in_either_syntax() {
     let out = tempfile::tempdir().expect("tempdir");
     for (file, serial) in [
-        ("examples/douyin.json", "XMT-2026-0003.pdf"),
+        ("examples/douyin.json", "XMT-2026-0003 草稿.pdf"),
         ("examples/group.toml", "record.pdf"),
     ] {
         let text = std::fs::read(root().join(file)).expect("read");

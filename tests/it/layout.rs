@@ -30,8 +30,16 @@ fn layout_snapshots() {
 fn grid_resolves_merged_cells_like_the_original() {
     let text =
         std::fs::read_to_string(crate::util::fixture("good/account-basic.toml")).expect("read");
-    let (_, layout) = prepare_text(&Source::Stdin, &text, None, LayoutOptions { copies: 1 })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, layout) = prepare_text(
+        &Source::Stdin,
+        &text,
+        None,
+        LayoutOptions {
+            copies: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let table = layout.pages[0].table().expect("table");
     let ncols = table.columns.len();
     assert_eq!(table.rows.len(), 10);
@@ -59,7 +67,10 @@ fn every_value_stays_inside_its_cell_and_every_cell_on_its_page() {
             &Source::File(path.clone()),
             &text,
             None,
-            LayoutOptions { copies: 2 },
+            LayoutOptions {
+                copies: 2,
+                ..Default::default()
+            },
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let name = path.display();
@@ -159,7 +170,10 @@ fn print_outline() {
         &Source::File(path.into()),
         &text,
         None,
-        LayoutOptions { copies: 1 },
+        LayoutOptions {
+            copies: 1,
+            ..Default::default()
+        },
     ) {
         Ok((_, layout)) => println!("{}", layout.outline()),
         Err(e) => println!("{e}"),
@@ -189,9 +203,17 @@ fn value_lines(layout: &beian::layout::Layout, field: &str) -> Vec<Vec<String>> 
 }
 
 fn layout_of_record(text: &str) -> beian::layout::Layout {
-    prepare_text(&Source::Stdin, text, None, LayoutOptions { copies: 1 })
-        .unwrap_or_else(|e| panic!("{e}"))
-        .1
+    prepare_text(
+        &Source::Stdin,
+        text,
+        None,
+        LayoutOptions {
+            copies: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .1
 }
 
 /// At the body size a 6-character 职务 and an 8-character name never break,

@@ -163,7 +163,7 @@ fn the_binary_is_deterministic_across_processes() {
         ]);
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
-    for name in ["account.pdf", "XMT-2026-0003.pdf"] {
+    for name in ["account.pdf", "XMT-2026-0003 草稿.pdf"] {
         assert!(
             read(a.path(), name) == read(b.path(), name),
             "{name} differs between runs"
@@ -178,8 +178,16 @@ fn checkboxes_are_drawn_not_glyphs() {
     use beian::layout::ItemKind;
     let text =
         std::fs::read_to_string(crate::util::fixture("good/account-basic.toml")).expect("read");
-    let (_, layout) =
-        prepare_text(&Source::Stdin, &text, None, LayoutOptions { copies: 1 }).expect("ok");
+    let (_, layout) = prepare_text(
+        &Source::Stdin,
+        &text,
+        None,
+        LayoutOptions {
+            copies: 1,
+            ..Default::default()
+        },
+    )
+    .expect("ok");
     let boxes: Vec<bool> = layout.pages[0]
         .paras()
         .flat_map(|p| p.lines.iter().flat_map(|l| l.items.iter()))

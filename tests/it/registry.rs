@@ -516,26 +516,48 @@ fn a_killed_render_leaves_no_damage() {
     assert_eq!(names.iter().filter(|n| n.ends_with(".pdf")).count(), 12);
 }
 
-/// The filed record `<serial>.toml` alone reproduces the filed PDF, without
-/// the registry: it is a self-contained source.
+/// A lost registry is rebuilt from the filed records (`render --import` of
+/// the `<serial>.toml` files): each filing keeps its serial, uuid and filing
+/// time, so the same PDF comes out and the original verifies again.
 #[test]
-fn the_filed_record_alone_regenerates_the_same_pdf() {
+fn a_lost_registry_is_rebuilt_from_the_filed_records() {
     let office = Office::new();
-    assert_eq!(office.render(&["examples/group.toml"]).code, 0);
-    let serial = format!("QUN-{}-0001", year());
-    let filed = office.out().join(format!("{serial}.toml"));
+    assert_eq!(
+        office
+            .render(&["examples/group.toml", "examples/account.toml"])
+            .code,
+        0
+    );
+    let y = year();
+    std::fs::remove_file(office.registry()).expect("lose the registry");
+    for extra in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{extra}", office.registry().display()));
+    }
     let again = office.path().join("again");
-    let run = beian(&[
-        "render",
-        "--draft",
-        filed.to_str().expect("utf-8"),
-        "-o",
-        again.to_str().expect("utf-8"),
-    ]);
+    let mut args = vec!["render", "--import", "-o", again.to_str().expect("utf-8")];
+    let filed: Vec<String> = [format!("QUN-{y}-0001"), format!("XMT-{y}-0001")]
+        .iter()
+        .map(|s| {
+            office
+                .out()
+                .join(format!("{s}.toml"))
+                .to_str()
+                .expect("utf-8")
+                .to_owned()
+        })
+        .collect();
+    args.extend(filed.iter().map(String::as_str));
+    let run = office.run(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let original = std::fs::read(office.out().join(format!("{serial}.pdf"))).expect("filed pdf");
-    let rebuilt = std::fs::read(again.join(format!("{serial}.pdf"))).expect("draft pdf");
-    assert!(original == rebuilt);
+    for serial in [format!("QUN-{y}-0001"), format!("XMT-{y}-0001")] {
+        let original = std::fs::read(office.out().join(format!("{serial}.pdf"))).expect("filed");
+        let rebuilt = std::fs::read(again.join(format!("{serial}.pdf"))).expect("rebuilt");
+        assert!(original == rebuilt, "{serial}");
+        let original_path = office.out().join(format!("{serial}.pdf"));
+        let verify = office.run(&["verify", original_path.to_str().expect("utf-8")]);
+        assert_eq!(verify.code, 0, "{}", verify.stderr);
+        assert!(verify.stdout.contains("是登记的原件"), "{}", verify.stdout);
+    }
 }
 
 /// Two records claiming one serial in a batch are refused, and nothing is filed.
@@ -906,5 +928,54 @@ fn outputs_are_private_and_an_open_registry_is_pointed_out() {
             && run.stdout.contains("chmod 600"),
         "{}",
         run.stdout
+    );
+}
+
+/// A draft of a filed record (its `<serial>.toml`, say) never writes over
+/// the filed files, and says 「草稿」 where the copy mark goes on every copy,
+/// so that it cannot pass for the filed form; a draft of a new record stays
+/// a clean form, 编号 blank.
+#[test]
+fn a_draft_of_a_numbered_record_is_marked_and_kept_apart() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let serial = format!("XMT-{}-0001", year());
+    let filed_pdf = office.out().join(format!("{serial}.pdf"));
+    let filed = std::fs::read(&filed_pdf).expect("filed");
+    let toml = office.out().join(format!("{serial}.toml"));
+    let out = office.out();
+    let run = office.run(&[
+        "render",
+        "--draft",
+        toml.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(&filed_pdf).expect("filed"), filed);
+    let draft = out.join(format!("{serial} 草稿.pdf"));
+    let pages = pdf_pages_text(&std::fs::read(&draft).expect("draft"));
+    assert_eq!(pages.len(), 2);
+    for page in &pages {
+        assert!(page.contains("草稿") && page.contains(&serial), "{page}");
+        assert!(
+            !page.contains("第一联") && !page.contains("第二联"),
+            "{page}"
+        );
+    }
+    // A new record's draft: no mark, no number.
+    let run = office.run(&[
+        "render",
+        "--draft",
+        "examples/group.toml",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pages = pdf_pages_text(&std::fs::read(out.join("group.pdf")).expect("draft"));
+    assert!(
+        pages[0].contains("第一联") && !pages[0].contains("草稿"),
+        "{}",
+        pages[0]
     );
 }

@@ -320,7 +320,10 @@ pub fn layout_of_text(
         &beian::io::Source::File(name.into()),
         text,
         None,
-        beian::layout::LayoutOptions { copies },
+        beian::layout::LayoutOptions {
+            copies,
+            ..Default::default()
+        },
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"))
 }

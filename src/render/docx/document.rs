@@ -719,7 +719,10 @@ mod tests {
             spec,
             &record,
             &crate::record::Stamp::default(),
-            crate::layout::LayoutOptions { copies: 2 },
+            crate::layout::LayoutOptions {
+                copies: 2,
+                ..Default::default()
+            },
         )
         .expect("lays out");
         let xml = Body::new(None).document(&layout);

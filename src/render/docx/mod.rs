@@ -200,7 +200,10 @@ pub(super) mod tests {
             &Source::File("douyin.json".into()),
             text,
             None,
-            LayoutOptions { copies },
+            LayoutOptions {
+                copies,
+                ..Default::default()
+            },
         )
         .map(|(_, l)| l)
         .unwrap_or_else(|e| panic!("{e}"))

@@ -17,7 +17,7 @@ use super::{
     Progress, Say, Stage, Tell, filing_spec, form_name, open, prepare_each, registry_error,
     serial_violation,
 };
-use crate::error::Error;
+use crate::error::{Error, Violation};
 use crate::form::FormSpec;
 use crate::io::{self, Source};
 use crate::layout::{self, Layout, LayoutOptions};
@@ -382,6 +382,26 @@ pub fn render_filed(
         for ((filed, _), (p, _)) in filed.iter().zip(chunk) {
             say(&filed_line(filed, &p.origin.name()));
         }
+        // An older version's record (the original, after a correction) is
+        // that version: its files never replace the newer version's.
+        let mut newer: Vec<Option<u32>> = Vec::with_capacity(filed.len());
+        for (f, _) in &filed {
+            let latest = match f.is_new {
+                true => None,
+                false => registry
+                    .latest(&f.serial)
+                    .map_err(|e| registry_error(registry.path(), e))?
+                    .map(|l| l.version)
+                    .filter(|v| *v > f.version),
+            };
+            if let Some(v) = latest {
+                say(&format!(
+                    "  {} 已更正为第 {v} 版：第 {} 版的文件不再生成，以免覆盖第 {v} 版的文件；需要第 {} 版时：beian regen {} --version {} -o 目录",
+                    f.serial, f.version, f.version, f.serial, f.version
+                ));
+            }
+            newer.push(latest);
+        }
         let sources: Vec<(PathBuf, String)> = filed
             .iter()
             .zip(&contents)
@@ -395,7 +415,9 @@ pub fn render_filed(
         let files: Vec<(PathBuf, &[u8])> = filed
             .iter()
             .zip(&sources)
-            .flat_map(|((_, outputs), (source, text))| {
+            .zip(&newer)
+            .filter(|(_, newer)| newer.is_none())
+            .flat_map(|(((_, outputs), (source, text)), _)| {
                 let outputs = outputs
                     .iter()
                     .map(|o| (out_dir.join(&o.file_name), o.bytes.as_slice()));
@@ -411,11 +433,16 @@ pub fn render_filed(
                 .par_iter()
                 .try_for_each(|(path, bytes)| io::write_atomic(path, bytes))?,
         }
-        for (((filed, outputs), (p, _)), ((stamp, spec, pages), (source, _))) in filed
+        for ((((filed, outputs), (p, _)), ((stamp, spec, pages), (source, _))), newer) in filed
             .into_iter()
             .zip(chunk)
             .zip(laid_out.into_iter().zip(&sources))
+            .zip(&newer)
         {
+            if newer.is_some() {
+                tell(Progress::Step);
+                continue;
+            }
             for o in &outputs {
                 say(&format!(
                     "  已生成 {}（{pages} 页）",
@@ -623,7 +650,10 @@ fn check_serials(
             source: p.origin.name(),
             violations: vec![serial_violation(message)],
         };
-        // A record that carries the uuid of a filing is that filing.
+        // A record that carries the uuid of a filing is that filing — if it
+        // names the same account or group: a filed record copied as a
+        // template keeps its uuid, and would otherwise replace the other
+        // account's filing.
         let mut serial = p.stamp.serial.clone();
         if serial.is_none()
             && let Some(uuid) = &p.stamp.uuid
@@ -631,6 +661,27 @@ fn check_serials(
             serial = registry
                 .serial_of_uuid(uuid)
                 .map_err(|e| registry_error(registry.path(), e))?;
+            if let Some(s) = &serial
+                && let Some(f) = registry
+                    .latest(s)
+                    .map_err(|e| registry_error(registry.path(), e))?
+                && f.name != p.record.subject_name()
+            {
+                out.push(Err(Error::Rejected {
+                    source: p.origin.name(),
+                    violations: vec![Violation {
+                        path: "uuid".into(),
+                        label: FormSpec::get(p.record.form).label("uuid").to_owned(),
+                        message: format!(
+                            "「{uuid}」是 {s}（{}）的记录标识，这份记录却是「{}」：复制备案记录作新记录的模板时，请删去 serial、uuid、filed_at 三行；若是给 {s} 改名，请写上 serial = \"{s}\"",
+                            f.name,
+                            p.record.subject_name()
+                        ),
+                    }],
+                }));
+                serials.push(None);
+                continue;
+            }
         }
         if let Some(s) = &serial {
             let known = registry

@@ -979,3 +979,61 @@ fn a_draft_of_a_numbered_record_is_marked_and_kept_apart() {
         pages[0]
     );
 }
+
+/// After a correction, rendering the original record again is that
+/// original (version 1): it never writes over version 2's files. A filed
+/// record copied as a template with its uuid (serial deleted) is not taken
+/// for the other account's filing: it is refused, saying what to delete.
+#[test]
+fn an_old_version_or_a_copied_uuid_never_replaces_a_filing() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let serial = format!("XMT-{}-0001", year());
+    let account = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
+    let corrected = office.path().join("corrected.toml");
+    std::fs::write(
+        &corrected,
+        format!(
+            "serial = \"{serial}\"\n{}",
+            account.replace("13800000000", "13800000001")
+        ),
+    )
+    .expect("write");
+    let run = office.render(&[corrected.to_str().expect("utf-8")]);
+    assert!(run.stdout.contains("第 2 版"), "{}", run.stdout);
+    let pdf = office.out().join(format!("{serial}.pdf"));
+    let v2 = std::fs::read(&pdf).expect("v2");
+
+    let run = office.render(&["examples/account.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("已更正为第 2 版"), "{}", run.stdout);
+    assert!(
+        std::fs::read(&pdf).expect("pdf") == v2,
+        "version 1 overwrote version 2"
+    );
+
+    // The filed record copied as a template: serial deleted, uuid kept.
+    let filed =
+        std::fs::read_to_string(office.out().join(format!("{serial}.toml"))).expect("filed");
+    let copy: String = filed
+        .lines()
+        .filter(|l| !l.starts_with("serial"))
+        .map(|l| {
+            l.replace("信息工程系学生会", "电子商务系学生会")
+                .replace("gh_3f2a9c81d7e4", "gh_000000000001")
+                + "\n"
+        })
+        .collect();
+    let template = office.path().join("template.toml");
+    std::fs::write(&template, copy).expect("write");
+    let run = office.render(&[template.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("是 {serial}（信息工程系学生会）的记录标识"))
+            && run.stderr.contains("请删去 serial、uuid、filed_at 三行"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(office.serials(), [serial]);
+}

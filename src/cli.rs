@@ -92,6 +92,9 @@ enum Cmd {
         /// 一批记录中有需要修改的：照样备案、生成其余的，最后列出需要修改的（退出码 1）；不加则一份也不备案
         #[arg(long)]
         keep_going: bool,
+        /// 新记录的帐号或群（同一账号id、群号，或同一平台和名称）已经备案过的，照样另行备案（默认拒绝，并指出已有的编号）
+        #[arg(long)]
+        allow_duplicate: bool,
         /// 文件名写成「编号 名称.pdf」（如「QUN-2026-0003 2023级电子商务3班.pdf」），便于各班各帐号对号
         #[arg(long)]
         name_files: bool,
@@ -341,6 +344,7 @@ impl Invocation {
                 combine,
                 duplex,
                 order,
+                allow_duplicate,
             } => {
                 let formats = formats_of(formats, embed_fonts);
                 if embed_fonts && !formats.iter().any(|f| matches!(f, Format::Docx { .. })) {
@@ -381,6 +385,7 @@ impl Invocation {
                     combine,
                     duplex,
                     order,
+                    allow_duplicate,
                 })
             }
             Cmd::Regen {

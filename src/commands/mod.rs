@@ -247,8 +247,7 @@ fn prepare_each(
 /// two serials for one account. A row repeated as it is stays: it is one
 /// filing, printed once.
 fn same_subject_once(prepared: Vec<Prepared>, failures: &mut Vec<Error>) -> Vec<Prepared> {
-    let mut seen: std::collections::HashMap<(FormKind, &'static str, String), usize> =
-        std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut rejected: Vec<Option<Error>> = prepared.iter().map(|_| None).collect();
     for (i, p) in prepared.iter().enumerate() {
         // A record with a serial or uuid is that filing (checked against
@@ -256,60 +255,20 @@ fn same_subject_once(prepared: Vec<Prepared>, failures: &mut Vec<Error>) -> Vec<
         if p.stamp.serial.is_some() || p.stamp.uuid.is_some() {
             continue;
         }
-        let fold = |s: &str| s.trim().to_lowercase();
-        let keys: Vec<(&'static str, String, String)> = match (&p.record.account, &p.record.group) {
-            (Some(a), _) => {
-                let mut keys = vec![(
-                    "account.name",
-                    format!("{}\u{0}{}", a.platform, fold(&a.name)),
-                    format!(
-                        "{}「{}」",
-                        a.platform_other.as_deref().unwrap_or(&a.platform),
-                        a.name
-                    ),
-                )];
-                if let Some(id) = a.id.as_deref().filter(|id| !id.trim().is_empty()) {
-                    keys.push((
-                        "account.id",
-                        format!("{}\u{0}{}", a.platform, fold(id)),
-                        format!("账号id {id}"),
-                    ));
-                }
-                keys
-            }
-            (_, Some(g)) => {
-                let mut keys = vec![(
-                    "group.name",
-                    format!("{}\u{0}{}", g.kind, fold(&g.name)),
-                    format!(
-                        "{}「{}」",
-                        g.kind_other.as_deref().unwrap_or(&g.kind),
-                        g.name
-                    ),
-                )];
-                if let Some(n) = g.number.as_deref().filter(|n| !n.trim().is_empty()) {
-                    keys.push(("group.number", fold(n), format!("群号 {n}")));
-                }
-                keys
-            }
-            _ => Vec::new(),
-        };
-        for (path, key, said) in keys {
-            match seen.get(&(p.record.form, path, key.clone())) {
+        for key in p.record.subject_keys() {
+            match seen.get(&key.key) {
                 Some(&j) if prepared[j].record != p.record || prepared[j].stamp != p.stamp => {
                     if rejected[i].is_none() {
-                        let what = match p.record.form {
-                            FormKind::Account => "帐号",
-                            FormKind::Group => "群",
-                        };
+                        let what = p.record.subject_word();
                         rejected[i] = Some(Error::Rejected {
                             source: p.origin.name(),
                             violations: vec![Violation {
-                                path: path.to_owned(),
-                                label: FormSpec::get(p.record.form).label(path).to_owned(),
+                                path: key.path.to_owned(),
+                                label: FormSpec::get(p.record.form).label(key.path).to_owned(),
                                 message: format!(
-                                    "与{}是同一个{what}（{said}），内容却不同；一个{what}只备案一次，请删去其中一份或改正",
-                                    prepared[j].origin.name()
+                                    "与{}是同一个{what}（{}），内容却不同；一个{what}只备案一次，请删去其中一份或改正",
+                                    prepared[j].origin.name(),
+                                    key.said
                                 ),
                             }],
                         });
@@ -317,7 +276,7 @@ fn same_subject_once(prepared: Vec<Prepared>, failures: &mut Vec<Error>) -> Vec<
                 }
                 Some(_) => {}
                 None => {
-                    seen.insert((p.record.form, path, key), i);
+                    seen.insert(key.key, i);
                 }
             }
         }

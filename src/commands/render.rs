@@ -7,7 +7,7 @@
 //! then each file is written to a temporary name and renamed. Re-running the
 //! same record after a crash is idempotent and writes the same files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
@@ -57,6 +57,8 @@ pub struct RenderJob {
     /// In the combined PDF, a blank back after every page.
     pub duplex: bool,
     pub order: PrintOrder,
+    /// File a new record even if its account or group is already filed.
+    pub allow_duplicate: bool,
 }
 
 /// Runs `render`: prepares every record (all or nothing, or with
@@ -119,6 +121,7 @@ pub fn render(
                     naming,
                     now,
                     keep_going: job.keep_going,
+                    allow_duplicate: job.allow_duplicate,
                 },
                 say,
                 tell,
@@ -175,6 +178,9 @@ pub struct Filing<'a> {
     pub now: DateTime<FixedOffset>,
     /// Set aside the records the registry refuses, and file the others.
     pub keep_going: bool,
+    /// File a new record even if its account or group is already filed
+    /// under another serial.
+    pub allow_duplicate: bool,
 }
 
 /// The file name of an output: the serial, and with `SerialAndName` the
@@ -305,13 +311,14 @@ pub fn render_filed(
         naming,
         now,
         keep_going,
+        allow_duplicate,
     } = *how;
     // Registry-side problems of every record first, so that a batch is
     // either refused whole or filed whole (barring I/O failures); with
     // --keep-going, the refused records are set aside.
     let mut refused = Vec::new();
     let mut serials = Vec::with_capacity(prepared.len());
-    for checked in check_serials(registry, prepared, import)? {
+    for checked in check_serials(registry, prepared, import, allow_duplicate)? {
         match checked {
             Ok(serial) => serials.push(Some(serial)),
             Err(e) => {
@@ -641,7 +648,17 @@ fn check_serials(
     registry: &Registry,
     prepared: &[Prepared],
     import: bool,
+    allow_duplicate: bool,
 ) -> Result<Vec<Result<Option<String>, Error>>, Error> {
+    // The accounts and groups already filed, by every key that names them:
+    // read only when the batch has a new record to check.
+    let new_records = prepared
+        .iter()
+        .any(|p| p.stamp.serial.is_none() && p.stamp.uuid.is_none());
+    let filed = match new_records && !allow_duplicate {
+        true => filed_subjects(registry)?,
+        false => HashMap::new(),
+    };
     let mut out = Vec::new();
     let mut serials: Vec<Option<String>> = Vec::new();
     for p in prepared {
@@ -739,6 +756,33 @@ fn check_serials(
                 prepared[other].origin.name()
             )));
         }
+        // A new record naming an account already filed under another serial
+        // would be a second serial for one account.
+        if serial.is_none() && p.stamp.uuid.is_none() && !filed.is_empty() {
+            let content = p.record.to_toml();
+            let same = registry
+                .serial_of_content(p.record.form, &content)
+                .map_err(|e| registry_error(registry.path(), e))?;
+            let hit = p
+                .record
+                .subject_keys()
+                .into_iter()
+                .find_map(|k| filed.get(&k.key).map(|f| (k, f)));
+            if let (None, Some((key, (other, name)))) = (same, hit) {
+                let what = p.record.subject_word();
+                problems.push(Error::Rejected {
+                    source: p.origin.name(),
+                    violations: vec![Violation {
+                        path: key.path.to_owned(),
+                        label: FormSpec::get(p.record.form).label(key.path).to_owned(),
+                        message: format!(
+                            "这个{what}（{}）已备案为 {other}（{name}）；要更正它，请在记录里写上 serial = \"{other}\"；确是另一个{what}，请加 --allow-duplicate",
+                            key.said
+                        ),
+                    }],
+                });
+            }
+        }
         serials.push(serial.clone());
         out.push(match problems.len() {
             0 => Ok(serial),
@@ -746,6 +790,26 @@ fn check_serials(
         });
     }
     Ok(out)
+}
+
+/// Every key naming an account or group already filed (latest versions),
+/// with its serial and name. A filing whose record no longer reads under
+/// the forms in use is left out (it cannot be compared).
+fn filed_subjects(registry: &Registry) -> Result<HashMap<String, (String, String)>, Error> {
+    let filings = registry
+        .list(&crate::registry::ListFilter::default())
+        .map_err(|e| registry_error(registry.path(), e))?;
+    let mut keys = HashMap::new();
+    for f in filings {
+        let Ok((record, _)) = super::regen::stored_record(&f, crate::form::current()) else {
+            continue;
+        };
+        for key in record.subject_keys() {
+            keys.entry(key.key)
+                .or_insert_with(|| (f.serial.clone(), f.name.clone()));
+        }
+    }
+    Ok(keys)
 }
 
 /// The registry's stamp on a filing.

@@ -7,8 +7,10 @@
 //! (the canonical text the registry hashes, `<serial>.toml`), a record goes
 //! through serde.
 
+mod identity;
 pub mod parse;
 pub mod validate;
+pub use identity::SubjectKey;
 mod values;
 
 use chrono::{Datelike, NaiveDate};

@@ -379,6 +379,16 @@ impl Registry {
             .transpose()
     }
 
+    /// The serial under which a record of `form` with exactly this canonical
+    /// content is filed (in any version), if any.
+    pub fn serial_of_content(
+        &self,
+        form: FormKind,
+        content: &str,
+    ) -> Result<Option<String>, RegistryError> {
+        Ok(same_content_row(&self.conn, form, &sha256_hex(content))?.map(|r| r.serial))
+    }
+
     /// The serial a record identity (uuid) was filed under, if any.
     pub fn serial_of_uuid(&self, uuid: &str) -> Result<Option<String>, RegistryError> {
         let mut stmt = self.conn.prepare_cached(

@@ -386,7 +386,9 @@ fn concurrent_processes_get_distinct_gap_free_serials() {
     std::fs::create_dir_all(&records).expect("mkdir");
     for p in 0..8 {
         for i in 0..25 {
-            let text = template.replace("信息工程系学生会", &format!("学生会{p}号{i}"));
+            let text = template
+                .replace("信息工程系学生会", &format!("学生会{p}号{i}"))
+                .replace("gh_3f2a9c81d7e4", &format!("gh_3f2a9c81{p}{i:02}"));
             std::fs::write(records.join(format!("p{p}-{i}.toml")), text).expect("write");
         }
     }
@@ -1036,4 +1038,33 @@ fn an_old_version_or_a_copied_uuid_never_replaces_a_filing() {
         run.stderr
     );
     assert_eq!(office.serials(), [serial]);
+}
+
+/// A new record naming an account already filed under another serial (the
+/// same 账号id, or the same platform and name) is refused, naming that
+/// serial and how to correct it; `--allow-duplicate` files it anyway.
+/// The record of a filing, rendered again, is that filing, not a duplicate.
+#[test]
+fn an_account_filed_twice_is_refused_unless_allowed() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let serial = format!("XMT-{}-0001", year());
+    let account = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
+    let again = office.path().join("again.toml");
+    std::fs::write(&again, account.replace("13800000000", "13800000009")).expect("write");
+    let run = office.render(&[again.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "这个帐号（微信「信息工程系学生会」）已备案为 {serial}（信息工程系学生会）；要更正它，请在记录里写上 serial = \"{serial}\""
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(office.serials(), [serial.clone()]);
+    // The same record again is its filing.
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let run = office.render(&["--allow-duplicate", again.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(office.serials().len(), 2);
 }

@@ -1061,7 +1061,7 @@ fn an_account_filed_twice_is_refused_unless_allowed() {
         "{}",
         run.stderr
     );
-    assert_eq!(office.serials(), [serial.clone()]);
+    assert_eq!(office.serials(), std::slice::from_ref(&serial));
     // The same record again is its filing.
     assert_eq!(office.render(&["examples/account.toml"]).code, 0);
     let run = office.render(&["--allow-duplicate", again.to_str().expect("utf-8")]);

@@ -188,6 +188,20 @@ enum Cmd {
         #[arg(value_name = "编号")]
         serial: String,
     },
+    /// 备份登记簿到一个文件（别人正在备案时也能得到完整一致的副本）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Backup {
+        /// 备份文件（如 备份/beian-2026-11-28.db）；已有的同名文件会被替换
+        #[arg(value_name = "文件")]
+        file: PathBuf,
+    },
+    /// 用备份恢复登记簿（恢复前的登记簿另存为「登记簿文件名.恢复前」）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Restore {
+        /// beian backup 生成的备份文件
+        #[arg(value_name = "文件")]
+        file: PathBuf,
+    },
     /// 空白表：供手工填写的表格（所有印刷文字、空白栏、未勾选的方框）
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Blank {
@@ -288,6 +302,8 @@ pub enum Command {
     Show {
         serial: String,
     },
+    Backup(PathBuf),
+    Restore(PathBuf),
     Register {
         filter: ListFilter,
         output: PathBuf,
@@ -410,6 +426,8 @@ impl Invocation {
                 csv,
             },
             Cmd::Show { serial } => Command::Show { serial },
+            Cmd::Backup { file } => Command::Backup(file),
+            Cmd::Restore { file } => Command::Restore(file),
             Cmd::Register {
                 output,
                 form,

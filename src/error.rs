@@ -225,6 +225,13 @@ fn io_reason(e: &std::io::Error) -> String {
         K::AlreadyExists => "已有同名的文件".into(),
         K::IsADirectory => "这是一个文件夹，不是文件".into(),
         K::NotADirectory => "路径中有一项是文件而不是文件夹".into(),
-        _ => e.to_string(),
+        K::StorageFull => "磁盘已满；请腾出空间后重试".into(),
+        K::QuotaExceeded => "超出了磁盘配额；请腾出空间后重试".into(),
+        K::ReadOnlyFilesystem => "所在磁盘是只读的；请换一个可写的位置".into(),
+        K::FileTooLarge => "文件太大".into(),
+        K::InvalidFilename => "文件名不可用（太长或含有不允许的字符）".into(),
+        // EIO: the disk itself failed.
+        _ if e.raw_os_error() == Some(5) => "磁盘读写出错；请检查磁盘（是否已拔出或损坏）".into(),
+        _ => format!("系统错误（{e}）"),
     }
 }

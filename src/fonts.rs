@@ -72,8 +72,10 @@ impl Face {
 
     /// The glyph for a character, if the face has one.
     pub fn glyph(&self, ch: char) -> Option<Glyph> {
-        let slot = &self.cache[ch as usize % CACHE_SLOTS];
-        let held = slot.load(Ordering::Relaxed);
+        // There are CACHE_SLOTS slots; were one missing, every lookup would
+        // just go to the tables.
+        let slot = self.cache.get(ch as usize % CACHE_SLOTS);
+        let held = slot.map_or(0, |slot| slot.load(Ordering::Relaxed));
         if held & FILLED != 0 && (held >> 32) & 0x1F_FFFF == u64::from(ch) {
             return (held & HAS_GLYPH != 0).then(|| Glyph {
                 id: ((held >> 16) & 0xFFFF) as u32,
@@ -82,12 +84,13 @@ impl Face {
         }
         let found = self.look_up(ch);
         let units = found.map(|(id, units)| (id.to_u32(), units));
-        match units {
-            None => slot.store(FILLED | u64::from(ch) << 32, Ordering::Relaxed),
+        match (slot, units) {
+            (None, _) => {}
+            (Some(slot), None) => slot.store(FILLED | u64::from(ch) << 32, Ordering::Relaxed),
             // Only what a slot holds exactly: a glyph id and a whole
             // advance that fit in 16 bits (every advance of the shipped
             // faces does).
-            Some((id, units))
+            (Some(slot), Some((id, units)))
                 if id <= 0xFFFF && units.fract() == 0.0 && (0.0..=65535.0).contains(&units) =>
             {
                 slot.store(
@@ -95,7 +98,7 @@ impl Face {
                     Ordering::Relaxed,
                 );
             }
-            Some(_) => {}
+            (Some(_), Some(_)) => {}
         }
         units.map(|(id, units)| Glyph {
             id,
@@ -146,6 +149,14 @@ pub fn shipped() -> &'static [Face] {
             .filter_map(|(file, data)| Face::load(file, data))
             .collect()
     })
+}
+
+/// The first shipped face (the regular body face): what a form's font falls
+/// back to.
+pub fn body() -> &'static Face {
+    // The faces are compiled in and `every_shipped_font_loads` parses each: there is a first.
+    #[allow(clippy::indexing_slicing)]
+    &shipped()[0]
 }
 
 /// The shipped face stored under `file`.

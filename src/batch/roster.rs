@@ -14,7 +14,7 @@ use crate::record::Node;
 /// The text of a roster file, whatever the encoding its program chose.
 pub fn decode(bytes: &[u8]) -> String {
     if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        let (text, _) = encoding.decode_without_bom_handling(bytes.get(bom..).unwrap_or_default());
         return text.into_owned();
     }
     match std::str::from_utf8(bytes) {
@@ -62,8 +62,9 @@ pub fn rows(file: &Path, bytes: &[u8]) -> Vec<Result<Entry, Error>> {
                         .unwrap_or_default()
                         .find(|c| c != '\r' && c != '\n')
                         .map_or(text.len(), |skip| at + skip);
-                    text.as_bytes()[..start]
+                    text.as_bytes()
                         .iter()
+                        .take(start)
                         .filter(|b| **b == b'\n')
                         .count()
                         + 1

@@ -3,6 +3,7 @@
 //! happens, so that a failure part way still leaves the user told what was
 //! done. Only `main` prints.
 
+mod backup;
 mod blank;
 mod check;
 mod init;
@@ -149,6 +150,8 @@ pub fn run(invocation: Invocation, say: Say<'_>, tell: Tell<'_>) -> Result<(), E
             register(&open_existing(&settings)?, &filter, &output, &printed, say)
         }
         Command::Show { serial } => show(&open_existing(&settings)?, &serial, say),
+        Command::Backup(file) => backup::backup(&open_existing(&settings)?, &file, say),
+        Command::Restore(file) => backup::restore(&settings, &file, say),
     }
 }
 
@@ -308,6 +311,13 @@ pub fn open(settings: &Settings) -> Result<Registry, Error> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建登记簿所在的文件夹", e))?;
     }
+    let config = registry_config(settings, path)?;
+    Registry::open_with_config(path, config).map_err(|e| registry_error(path, e))
+}
+
+/// The numbering of the registry at `path`: the `[serial]` of the
+/// `beian.toml` that named it, else of the one beside it.
+fn registry_config(settings: &Settings, path: &Path) -> Result<RegistryConfig, Error> {
     let named_here = settings.registry_from == crate::settings::Origin::SettingsFile;
     let naming = match (&settings.file, named_here) {
         (Some(file), true) => {
@@ -324,10 +334,11 @@ pub fn open(settings: &Settings) -> Result<Registry, Error> {
             .map_err(|e| Error::Registry(format!("编号格式配置有误（{}）：{e}", file.display())))?,
         None => RegistryConfig::load_beside(path).map_err(|e| registry_error(path, e))?,
     };
-    Registry::open_with_config(path, config).map_err(|e| registry_error(path, e))
+    Ok(config)
 }
 
-/// Opens a registry that must already exist: reading commands never create one.
+/// Opens a registry that must already exist, for reading only: reading
+/// commands never create one, never write, and work on a read-only disk.
 fn open_existing(settings: &Settings) -> Result<Registry, Error> {
     let path = settings.registry()?;
     if !path.exists() {
@@ -336,7 +347,12 @@ fn open_existing(settings: &Settings) -> Result<Registry, Error> {
             settings.registry_line()
         )));
     }
-    open(settings)
+    let config = registry_config(settings, path)?;
+    match Registry::open_read_only(path, config.clone()) {
+        // An older schema is migrated by opening it for writing once.
+        Err(RegistryError::SchemaTooOld { .. }) => open(settings),
+        other => other.map_err(|e| registry_error(path, e)),
+    }
 }
 
 /// A registry error, in Chinese for what a user can act on.
@@ -384,15 +400,50 @@ pub fn registry_error(path: &Path, e: RegistryError) -> Error {
         RegistryError::SchemaTooNew { found, supported } => Error::Registry(format!(
             "登记簿「{shown}」由更新版本的 beian 写入（结构版本 {found}，本程序支持 {supported}）；请升级 beian"
         )),
-        RegistryError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
-            if matches!(
-                f.code,
-                rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::CannotOpen
-            ) =>
-        {
-            Error::Registry(format!(
-                "「{shown}」不是 beian 的登记簿（SQLite 数据库），或无法打开；请检查 --registry 指向的文件"
-            ))
+        RegistryError::SchemaTooOld { found } => Error::Registry(format!(
+            "登记簿「{shown}」是旧版本 beian 的格式（结构版本 {found}），只读时无法升级；请在可写的位置用 beian 备案或 beian backup 一次，再读取"
+        )),
+        RegistryError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+            use rusqlite::ErrorCode as C;
+            match f.code {
+                C::DatabaseCorrupt => Error::Registry(format!(
+                    "登记簿「{shown}」已损坏，这次没有做任何改动；请用备份恢复：beian restore 备份文件 --registry {shown}"
+                )),
+                C::NotADatabase => Error::Registry(format!(
+                    "「{shown}」不是 beian 的登记簿（SQLite 数据库），或已损坏；请检查 --registry 指向的文件，损坏的请用备份恢复：beian restore 备份文件"
+                )),
+                C::DiskFull => Error::Registry(format!(
+                    "磁盘已满，登记簿「{shown}」无法写入，这次没有备案任何表格；请腾出磁盘空间后重试"
+                )),
+                C::ReadOnly => Error::Registry(format!(
+                    "登记簿「{shown}」是只读的（文件或所在磁盘不可写），无法备案；请检查文件权限，或用 --registry 指向可写的位置"
+                )),
+                C::PermissionDenied | C::CannotOpen
+                    if std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(path)
+                        .is_err_and(|e| e.kind() == std::io::ErrorKind::ReadOnlyFilesystem) =>
+                {
+                    Error::Registry(format!(
+                        "登记簿「{shown}」所在的磁盘是只读的，无法备案（查看、核验、重新生成可以照常进行）；请把登记簿放到可写的位置，或用 --registry 指定"
+                    ))
+                }
+                C::PermissionDenied | C::CannotOpen => Error::Registry(format!(
+                    "无法打开登记簿「{shown}」：没有权限，或所在文件夹不存在；请检查 --registry 指向的位置和权限"
+                )),
+                C::SystemIoFailure if disk_is_full(path) => Error::Registry(format!(
+                    "磁盘已满，登记簿「{shown}」无法写入，这次没有备案任何表格；请腾出磁盘空间后重试"
+                )),
+                C::SystemIoFailure => Error::Registry(format!(
+                    "读写登记簿「{shown}」时磁盘出错，这次没有做任何改动；请检查磁盘（是否已满、已拔出或损坏）后重试，登记簿若已损坏，用备份恢复：beian restore 备份文件"
+                )),
+                C::DatabaseBusy | C::DatabaseLocked => Error::Registry(format!(
+                    "登记簿「{shown}」正被其他程序长时间占用，请稍后再试"
+                )),
+                _ => Error::Registry(format!(
+                    "登记簿「{shown}」出错（{f}），这次没有做任何改动；请检查磁盘和文件，必要时用备份恢复：beian restore 备份文件"
+                )),
+            }
         }
         e if e.is_busy() => Error::Registry(format!(
             "登记簿「{shown}」正被其他程序长时间占用，请稍后再试"
@@ -400,6 +451,31 @@ pub fn registry_error(path: &Path, e: RegistryError) -> Error {
         RegistryError::Io(io) => Error::io(path, "打开登记簿", io),
         other => Error::Internal(format!("registry {shown}: {other}")),
     }
+}
+
+/// Whether the disk holding `path` is full: SQLite reports a failed write
+/// as an I/O error, so a small probe file beside it tells which.
+fn disk_is_full(path: &Path) -> bool {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(mut probe) = tempfile::Builder::new()
+        .prefix(".beian-probe-")
+        .tempfile_in(dir)
+    else {
+        return false;
+    };
+    probe
+        .write_all(&[0; 64 * 1024])
+        .and_then(|()| probe.as_file().sync_data())
+        .is_err_and(|e| {
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        })
 }
 
 fn serial_violation(message: String) -> Violation {

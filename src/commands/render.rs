@@ -103,6 +103,25 @@ pub fn render(
                 .collect()
         }
         false => {
+            let out_dir = job.output.as_deref().unwrap_or(Path::new("."));
+            // A registry that does not exist yet is created only for a batch
+            // it will file: a batch refused (an unknown serial without
+            // --import) leaves none behind.
+            let path = settings.registry()?;
+            if !path.exists() && !job.keep_going {
+                let empty = Registry::empty_at(path, Default::default())
+                    .map_err(|e| registry_error(path, e))?;
+                let refused: Vec<Error> = check_serials(&empty, &prepared, job.import, true)?
+                    .into_iter()
+                    .filter_map(Result::err)
+                    .collect();
+                if let Some(e) = super::many(refused) {
+                    return Err(e);
+                }
+            }
+            // Where the files go is checked before anything is filed: a
+            // serial handed out for a form that cannot be written is lost.
+            check_output_dir(out_dir)?;
             let mut registry = open(settings)?;
             say(&settings.registry_line());
             let now = chrono::Local::now().fixed_offset();
@@ -113,7 +132,7 @@ pub fn render(
             let (forms, refused) = render_filed(
                 &mut registry,
                 &prepared,
-                job.output.as_deref().unwrap_or(Path::new(".")),
+                out_dir,
                 &Filing {
                     options: job.options,
                     formats: &job.formats,
@@ -140,6 +159,33 @@ pub fn render(
         true => Ok(()),
         false => Err(Error::Partial { done, rejected }),
     }
+}
+
+/// The output folder can be made and written to: said before anything is
+/// filed. A probe file is created new and removed (the only sure test), and
+/// folders made for the test are removed again, so that a batch refused
+/// after this leaves nothing behind.
+fn check_output_dir(dir: &Path) -> Result<(), Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "输出目录「{}」是一个文件，不是文件夹；请用 -o 指定一个文件夹",
+            dir.display()
+        )));
+    }
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建输出目录", e))?;
+    let probe = tempfile::Builder::new()
+        .prefix(".beian-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| Error::io(dir, "写入输出目录", e));
+    for made in missing {
+        let _ = std::fs::remove_dir(made);
+    }
+    probe
 }
 
 /// The print job's file must be a PDF that can be written: said before

@@ -38,12 +38,14 @@ enum Held {
 
 /// The built-in spec of `kind`, parsed once per process.
 fn built_in_spec(kind: FormKind) -> &'static FormSpec {
-    static BUILT: [OnceLock<&'static FormSpec>; 2] = [OnceLock::new(), OnceLock::new()];
-    let index = match kind {
-        FormKind::Account => 0,
-        FormKind::Group => 1,
+    static ACCOUNT: OnceLock<&'static FormSpec> = OnceLock::new();
+    static GROUP: OnceLock<&'static FormSpec> = OnceLock::new();
+    let [(_, account), (_, group)] = BUILT_IN;
+    let (built, text) = match kind {
+        FormKind::Account => (&ACCOUNT, account),
+        FormKind::Group => (&GROUP, group),
     };
-    BUILT[index].get_or_init(|| match FormSpec::parse(BUILT_IN[index].1) {
+    built.get_or_init(|| match FormSpec::parse(text) {
         Ok(spec) => leak(spec),
         // The files are part of the binary and checked by its tests.
         Err(e) => panic!("forms/{}.toml is invalid: {e}", kind.key()),

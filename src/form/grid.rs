@@ -57,7 +57,7 @@ impl TableSpec {
         for (r, row) in self.rows.iter().enumerate() {
             let mut col = 0;
             for cell in &row.cells {
-                while taken[r].get(col) == Some(&true) {
+                while taken.get(r).and_then(|row| row.get(col)) == Some(&true) {
                     col += 1;
                 }
                 let (colspan, rowspan) = (cell.span.max(1), cell.rows.max(1));
@@ -74,7 +74,9 @@ impl TableSpec {
                 cells.push(self.place(r, col, colspan, rowspan, cell, &mut taken)?);
                 col += colspan;
             }
-            let filled = taken[r].iter().filter(|s| **s).count();
+            let filled = taken
+                .get(r)
+                .map_or(0, |row| row.iter().filter(|s| **s).count());
             if filled != ncols {
                 return Err((
                     r,
@@ -154,8 +156,9 @@ impl TableSpec {
         bounds.dedup_by(|a, b| (*a - *b).abs() <= 50);
         let index = |x: i64| bounds.iter().position(|b| (b - x).abs() <= 50).unwrap_or(0);
         let columns: Vec<f32> = bounds
-            .windows(2)
-            .map(|w| (w[1] - w[0]) as f32 / 1000.0)
+            .iter()
+            .zip(bounds.iter().skip(1))
+            .map(|(left, right)| (right - left) as f32 / 1000.0)
             .collect();
         let mut taken = vec![vec![false; columns.len()]; self.rows.len()];
         let mut cells = Vec::with_capacity(edges.len());

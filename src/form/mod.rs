@@ -358,7 +358,7 @@ impl FormSpec {
         self.fonts
             .get(&style.font)
             .and_then(|f| fonts::face(&f.file))
-            .unwrap_or_else(|| &fonts::shipped()[0])
+            .unwrap_or_else(fonts::body)
     }
 
     /// A style by name; `check` made sure names in the spec exist.
@@ -445,18 +445,20 @@ impl FormSpec {
 /// 一 … 九十九, for copy marks.
 fn chinese_numeral(n: usize) -> String {
     const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    // Only ever asked for 0 to 9: n below 10, n % 10, and n / 10 below 100.
+    let digit = |d: usize| DIGITS.get(d).copied().unwrap_or_default();
+    // 二十, not 二十零.
+    let ones = |n: usize| {
+        if n.is_multiple_of(10) {
+            ""
+        } else {
+            digit(n % 10)
+        }
+    };
     match n {
-        0..=9 => DIGITS[n].to_owned(),
-        10..=19 => format!("十{}", if n == 10 { "" } else { DIGITS[n % 10] }),
-        20..=99 => format!(
-            "{}十{}",
-            DIGITS[n / 10],
-            if n.is_multiple_of(10) {
-                ""
-            } else {
-                DIGITS[n % 10]
-            }
-        ),
+        0..=9 => digit(n).to_owned(),
+        10..=19 => format!("十{}", ones(n)),
+        20..=99 => format!("{}十{}", digit(n / 10), ones(n)),
         _ => n.to_string(),
     }
 }

@@ -377,7 +377,7 @@ impl<'a> Builder<'a> {
         // Set each cell's content to its width; measure heights.
         let mut cells = Vec::new();
         for (r, c, colspan, rowspan, cell) in placed {
-            let w: f32 = columns[c..c + colspan].iter().sum();
+            let w: f32 = columns.iter().skip(c).take(colspan).sum();
             let inner = w - 2.0 * padding[0];
             let paras: Vec<Para> = cell
                 .paragraphs()
@@ -406,19 +406,25 @@ impl<'a> Builder<'a> {
         let mut spans_sorted: Vec<_> = cells.iter().collect();
         spans_sorted.sort_by_key(|c| c.3);
         for (r, _, _, rowspan, _, _, content) in spans_sorted {
-            let have: f32 = rows[*r..*r + *rowspan].iter().sum();
-            if *content > have {
-                rows[*r + *rowspan - 1] += *content - have;
+            let have: f32 = rows.iter().skip(*r).take(*rowspan).sum();
+            let last = (*r + *rowspan).checked_sub(1);
+            if let Some(row) = last.and_then(|l| rows.get_mut(l))
+                && *content > have
+            {
+                *row += *content - have;
             }
         }
         // The rows with room to spare (意见, where a seal goes) fill the page,
         // as they do on the original; short of room, they have none to give.
-        let flex: Vec<usize> = (0..nrows).filter(|&r| spec.rows[r].flex).collect();
+        let flex = spec.rows.iter().filter(|r| r.flex).count();
         let spare = room - mm(WORD_SLACK) - rows.iter().sum::<f32>();
-        if spare > 0.0 && !flex.is_empty() {
-            let each = spare / flex.len() as f32;
-            for &r in &flex {
-                rows[r] += each;
+        if spare > 0.0 && flex > 0 {
+            let each = spare / flex as f32;
+            // `rows` was made from `spec.rows`, one for one.
+            for (row, row_spec) in rows.iter_mut().zip(&spec.rows) {
+                if row_spec.flex {
+                    *row += each;
+                }
             }
         }
 
@@ -449,12 +455,14 @@ impl<'a> Builder<'a> {
                     moved
                 })
                 .collect();
-            slots[r * ncols + c] = Some(Slot::Cell(Cell {
-                colspan,
-                rowspan,
-                valign,
-                paras,
-            }));
+            if let Some(slot) = slots.get_mut(r * ncols + c) {
+                *slot = Some(Slot::Cell(Cell {
+                    colspan,
+                    rowspan,
+                    valign,
+                    paras,
+                }));
+            }
         }
         // A slot no cell claims is an empty cell of its own.
         table.slots = slots
@@ -489,12 +497,21 @@ impl<'a> Builder<'a> {
             _ => named,
         };
         let face = self.spec.face(style);
-        let font_spec = &self.spec.fonts[&style.font];
-        let font = Font {
-            file: font_spec.file.clone(),
-            office: font_spec.office.clone(),
-            office_latin: font_spec.office_latin.clone(),
-            bold: font_spec.bold,
+        let font = match self.spec.fonts.get(&style.font) {
+            Some(font_spec) => Font {
+                file: font_spec.file.clone(),
+                office: font_spec.office.clone(),
+                office_latin: font_spec.office_latin.clone(),
+                bold: font_spec.bold,
+            },
+            // `check` made sure the style's font exists; else the face
+            // `face` fell back to, as the office's 宋体.
+            None => Font {
+                file: face.file.to_owned(),
+                office: "宋体".to_owned(),
+                office_latin: "Times New Roman".to_owned(),
+                bold: false,
+            },
         };
         let markup = &p.markup;
         let spans = self.spans(markup);
@@ -611,7 +628,7 @@ impl<'a> Builder<'a> {
         let value = self.value(field);
         let chars: Vec<char> = value.chars().collect();
         let fits_with = |n: usize| {
-            let truncated: String = chars[..n].iter().collect();
+            let truncated: String = chars.iter().take(n).collect();
             let spans = self.spans_with(markup, field, &truncated);
             self.fit(&spans, m).is_ok()
         };

@@ -131,7 +131,7 @@ pub fn register(sheet: &RegisterSheet<'_>) -> Layout {
 }
 
 fn face() -> &'static fonts::Face {
-    fonts::face("NotoSerifCJKsc-Regular.otf").unwrap_or_else(|| &fonts::shipped()[0])
+    fonts::face("NotoSerifCJKsc-Regular.otf").unwrap_or_else(fonts::body)
 }
 
 /// A cell's text as lines at most `width` wide, broken between characters.

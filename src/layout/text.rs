@@ -130,9 +130,11 @@ fn greedy_lines(
             continue;
         }
         // Over: break at the last opportunity on this line, else between characters.
-        let at = (1..line.len())
-            .rev()
-            .find(|&i| line[i].break_before)
+        let at = line
+            .iter()
+            .skip(1)
+            .rposition(|p| p.break_before)
+            .map(|i| i + 1)
             .or_else(|| emergency_break(&line, 1..line.len(), emergency));
         if let Some(i) = at {
             let rest = line.split_off(i);
@@ -145,7 +147,11 @@ fn greedy_lines(
             {
                 let fit = (1..line.len())
                     .rev()
-                    .find(|&i| visible_width(&line[..i]) * size <= avail(lines.len()) + 0.01)
+                    .find(|&i| {
+                        line.get(..i).is_some_and(|head| {
+                            visible_width(head) * size <= avail(lines.len()) + 0.01
+                        })
+                    })
                     .unwrap_or(1);
                 let Some(i) = emergency_break(&line, 1..fit + 1, true) else {
                     break;
@@ -173,33 +179,38 @@ fn trails(p: &Piece) -> bool {
 /// break before it.
 fn no_lone_last_character(lines: &mut [Vec<Piece>], size: f32, avail: &dyn Fn(usize) -> f32) {
     let n = lines.len();
-    if n < 2 {
+    let [.., prev, last] = lines else {
         return;
-    }
-    let lone = lines[n - 1].iter().filter(|p| !trails(p)).count() == 1
-        && matches!(
-            lines[n - 1].first().map(|p| &p.kind),
-            Some(PieceKind::Char(_))
-        );
-    let prev = &lines[n - 2];
+    };
+    let lone = last.iter().filter(|p| !trails(p)).count() == 1
+        && matches!(last.first().map(|p| &p.kind), Some(PieceKind::Char(_)));
     let Some(at) = prev.iter().rposition(|p| !p.is_space()) else {
         return;
     };
-    if !lone || at == 0 || !prev[at].break_before && !emergency_ok(&prev[at - 1], &prev[at]) {
+    // The character to move must not start the previous line (at == 0).
+    let Some((before, moved)) = around(prev, at) else {
+        return;
+    };
+    if !lone || !moved.break_before && !emergency_ok(before, moved) {
         return;
     }
-    let mut last: Vec<Piece> = prev[at..].to_vec();
-    last.extend(lines[n - 1].iter().cloned());
-    if visible_width(&last) * size <= avail(n - 1) + 0.01 {
-        lines[n - 2].truncate(at);
-        lines[n - 1] = last;
+    let mut joined: Vec<Piece> = prev.iter().skip(at).cloned().collect();
+    joined.extend(last.iter().cloned());
+    if visible_width(&joined) * size <= avail(n - 1) + 0.01 {
+        prev.truncate(at);
+        *last = joined;
     }
+}
+
+/// The pieces either side of a break before `line[i]`, if there are both.
+fn around(line: &[Piece], i: usize) -> Option<(&Piece, &Piece)> {
+    Some((line.get(i.checked_sub(1)?)?, line.get(i)?))
 }
 
 /// How much a break before `pieces[i]` costs a value: nothing after a space
 /// or punctuation, little at a word's end, more inside a word.
 fn break_penalty(pieces: &[Piece], i: usize) -> Option<f32> {
-    let (before, after) = (&pieces[i - 1], &pieces[i]);
+    let (before, after) = around(pieces, i)?;
     if !after.break_before && !emergency_ok(before, after) {
         return None;
     }
@@ -211,7 +222,10 @@ fn break_penalty(pieces: &[Piece], i: usize) -> Option<f32> {
         Some(_) => 'p',
         None => 'x',
     };
-    let two_back = i.checked_sub(2).and_then(|j| pieces[j].last_char());
+    let two_back = i
+        .checked_sub(2)
+        .and_then(|j| pieces.get(j))
+        .and_then(Piece::last_char);
     Some(
         match (class(before.last_char()), class(after.first_char())) {
             (' ', _) => 0.0,
@@ -240,23 +254,25 @@ fn even_lines(pieces: Vec<Piece>, size: f32, first: f32, rest: f32) -> Vec<Vec<P
         return vec![Vec::new()];
     }
     // best[i]: the cost of setting pieces[..i] with a line break before i,
-    // and where that last line started.
-    let mut best: Vec<Option<(f32, usize)>> = vec![None; n + 1];
-    best[0] = Some((0.0, 0));
+    // and where that last line started; pushed in order of i.
+    let mut best: Vec<Option<(f32, usize)>> = Vec::with_capacity(n + 1);
+    best.push(Some((0.0, 0)));
     for i in 1..=n {
-        let penalty = match i {
-            _ if i == n => 0.0,
-            _ => match break_penalty(&pieces, i) {
-                Some(p) => p,
-                None => continue,
-            },
+        // None: no break may come before i, so no line ends there.
+        let penalty = if i == n {
+            Some(0.0)
+        } else {
+            break_penalty(&pieces, i)
         };
-        for j in 0..i {
-            let Some((before, _)) = best[j] else {
+        let mut here: Option<(f32, usize)> = None;
+        // best holds i entries: a line may start after any break before i.
+        for (j, earlier) in best.iter().enumerate() {
+            let (Some(penalty), Some((before, _)), Some(span)) =
+                (penalty, *earlier, pieces.get(j..i))
+            else {
                 continue;
             };
-            let start = (j..i).find(|&k| !pieces[k].is_space()).unwrap_or(i);
-            let line = &pieces[start..i];
+            let line = without_leading_spaces(span);
             let width = visible_width(line) * size;
             let avail = if j == 0 { first } else { rest };
             // A piece wider than the line stands alone, over the edge.
@@ -271,15 +287,16 @@ fn even_lines(pieces: Vec<Piece>, size: f32, first: f32, rest: f32) -> Vec<Vec<P
                 + if lone { 400.0 } else { 0.0 }
                 + em * em
                 + if width > avail + 0.01 { 5000.0 } else { 0.0 };
-            if best[i].is_none_or(|(c, _)| cost < c) {
-                best[i] = Some((cost, j));
+            if here.is_none_or(|(c, _)| cost < c) {
+                here = Some((cost, j));
             }
         }
+        best.push(here);
     }
     let mut bounds = Vec::new();
     let mut i = n;
     while i > 0 {
-        let Some((_, j)) = best[i] else {
+        let Some(&Some((_, j))) = best.get(i) else {
             break;
         };
         bounds.push((j, i));
@@ -301,13 +318,23 @@ fn even_lines(pieces: Vec<Piece>, size: f32, first: f32, rest: f32) -> Vec<Vec<P
     lines
 }
 
+/// A line without the spaces it starts with.
+fn without_leading_spaces(mut line: &[Piece]) -> &[Piece] {
+    while let [first, rest @ ..] = line
+        && first.is_space()
+    {
+        line = rest;
+    }
+    line
+}
+
 /// Width of a line without its trailing spaces, in em.
 fn visible_width(line: &[Piece]) -> f32 {
     let end = line
         .iter()
         .rposition(|p| !p.is_space())
         .map_or(0, |i| i + 1);
-    line[..end].iter().map(|p| p.width).sum()
+    line.iter().take(end).map(|p| p.width).sum()
 }
 
 /// Where to break a run that has no break opportunity, within `range`:
@@ -319,13 +346,12 @@ fn emergency_break(line: &[Piece], range: std::ops::Range<usize>, allowed: bool)
     }
     let candidates: Vec<usize> = range
         .rev()
-        .filter(|&i| emergency_ok(&line[i - 1], &line[i]))
+        .filter(|&i| around(line, i).is_some_and(|(before, after)| emergency_ok(before, after)))
         .collect();
     let after_separator = |i: &usize| {
-        matches!(
-            line[i - 1].kind,
-            PieceKind::Char('@' | '.' | '_' | '-' | '/')
-        )
+        around(line, *i).is_some_and(|(before, _)| {
+            matches!(before.kind, PieceKind::Char('@' | '.' | '_' | '-' | '/'))
+        })
     };
     // A separator break that leaves most of the line empty is worse than a plain one.
     match (
@@ -414,7 +440,7 @@ fn place(line: &[Piece], face: &Face, size: f32, avail: f32) -> (Vec<Item>, f32)
     let mut open_run = false;
     // Where a fill stood: the items after it move to the right edge.
     let mut fill: Option<(usize, f32)> = None;
-    for p in &line[..end] {
+    for p in line.iter().take(end) {
         let w = p.width * size;
         match &p.kind {
             PieceKind::Fill => fill = Some((items.len(), x)),
@@ -465,7 +491,7 @@ fn place(line: &[Piece], face: &Face, size: f32, avail: f32) -> (Vec<Item>, f32)
     }
     if let Some((from, _)) = fill {
         let shift = (avail - x).max(0.0);
-        for item in &mut items[from..] {
+        for item in items.iter_mut().skip(from) {
             item.x += shift;
         }
         x += shift;

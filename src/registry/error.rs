@@ -38,6 +38,9 @@ pub enum RegistryError {
     Config(String),
     /// The database was migrated by a newer `beian` than this one.
     SchemaTooNew { found: i64, supported: i64 },
+    /// Opened read-only, the database has an older schema than this `beian`
+    /// reads (a writing command migrates it).
+    SchemaTooOld { found: i64 },
     /// An internal limit or invariant failed (overflow, WAL unavailable).
     Internal(String),
     /// SQLite failed; see [`RegistryError::is_busy`] for lock timeouts.
@@ -70,6 +73,9 @@ impl fmt::Display for RegistryError {
                 f,
                 "registry schema version {found} is newer than supported ({supported})"
             ),
+            Self::SchemaTooOld { found } => {
+                write!(f, "registry schema version {found} needs migrating")
+            }
             Self::Internal(m) => write!(f, "internal error: {m}"),
             Self::Sqlite(e) => write!(f, "database error: {e}"),
             Self::Io(e) => write!(f, "i/o error: {e}"),

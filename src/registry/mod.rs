@@ -221,7 +221,24 @@ impl Registry {
         config: RegistryConfig,
     ) -> Result<Self, RegistryError> {
         let path = path.as_ref();
-        create_owner_only(path)?;
+        let created = create_owner_only(path)?;
+        match Self::open_created(path, config) {
+            Ok(registry) => Ok(registry),
+            Err(e) => {
+                // A registry this call created and could not set up (a full
+                // disk, say) is not left behind as an empty file that later
+                // reads as "not a registry".
+                if created {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn open_created(path: &Path, config: RegistryConfig) -> Result<Self, RegistryError> {
         // No CREATE flag: the file exists with the right mode by now, and
         // SQLite gives its -wal/-shm files the database file's mode. No URI
         // flag: a path is a path.
@@ -250,6 +267,124 @@ impl Registry {
             path: path.to_owned(),
             config,
         })
+    }
+
+    /// Opens an existing registry for reading only: what `list`, `show`,
+    /// `verify`, `regen` and `register` need, on a read-only disk or folder
+    /// too. Nothing is created or migrated; a registry of an older schema is
+    /// said to need one writing command first.
+    pub fn open_read_only(
+        path: impl AsRef<Path>,
+        config: RegistryConfig,
+    ) -> Result<Self, RegistryError> {
+        let path = path.as_ref();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let version = match conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)) {
+            Ok(v) => v,
+            // A WAL registry on a read-only disk or folder: its -shm cannot
+            // be made there. Nobody can be writing to it, so it is read as
+            // immutable.
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+                ) =>
+            {
+                drop(conn);
+                let uri = format!("file:{}?immutable=1", uri_path(path));
+                let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?;
+                let version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                return Self::read_only_with(conn, version, path, config);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Self::read_only_with(conn, version, path, config)
+    }
+
+    fn read_only_with(
+        conn: Connection,
+        version: i64,
+        path: &Path,
+        config: RegistryConfig,
+    ) -> Result<Self, RegistryError> {
+        let supported = i64::try_from(schema::MIGRATIONS.len())
+            .map_err(|_| RegistryError::Internal("too many migrations".into()))?;
+        if version > supported {
+            return Err(RegistryError::SchemaTooNew {
+                found: version,
+                supported,
+            });
+        }
+        if version < supported {
+            return Err(RegistryError::SchemaTooOld { found: version });
+        }
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+            config,
+        })
+    }
+
+    /// An empty registry in memory standing for the one at `path`, which
+    /// does not exist yet: what a batch is checked against before that one
+    /// is created (a command that is then refused creates none).
+    pub fn empty_at(path: &Path, config: RegistryConfig) -> Result<Self, RegistryError> {
+        let mut conn = Connection::open_in_memory()?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+            config,
+        })
+    }
+
+    /// SQLite's quick check of the database: `false` if it is damaged. Run
+    /// before any verdict that a file is not on record, since a damaged
+    /// index would make a genuine original look unknown.
+    pub fn quick_check(&self) -> Result<bool, RegistryError> {
+        let report = self
+            .conn
+            .prepare("PRAGMA quick_check")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(report == ["ok"])
+    }
+
+    /// Copies the registry to `target` with SQLite's online backup: a
+    /// consistent copy even while others file. The copy is made beside
+    /// `target` and renamed into place, owner-only.
+    pub fn backup_to(&self, target: &Path) -> Result<(), RegistryError> {
+        let dir = target
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new()
+            .prefix(".beian-backup-")
+            .suffix(".part")
+            .tempfile_in(dir)?;
+        {
+            let mut copy = Connection::open(tmp.path())?;
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy)?;
+            backup.run_to_completion(256, Duration::from_millis(5), None)?;
+        }
+        // The copy is a single file, readable on its own (no -wal beside it).
+        let copy = Connection::open(tmp.path())?;
+        copy.pragma_update(None, "journal_mode", "DELETE")?;
+        drop(copy);
+        tmp.as_file().sync_all()?;
+        tmp.persist(target)
+            .map_err(|e| RegistryError::Io(e.error))?;
+        Ok(())
+    }
+
+    /// Replaces this registry's contents with `source`'s (SQLite's backup
+    /// API, into this connection: its journal and locks stay consistent).
+    pub fn restore_from(&mut self, source: &Registry) -> Result<(), RegistryError> {
+        let backup = rusqlite::backup::Backup::new(&source.conn, &mut self.conn)?;
+        backup.run_to_completion(256, Duration::from_millis(5), None)?;
+        Ok(())
     }
 
     /// The database file this registry was opened on.
@@ -528,7 +663,19 @@ fn form_spec_text(conn: &Connection, sha256: &str) -> Result<Option<String>, Reg
 
 /// Creates the database file readable by its owner only, before SQLite
 /// writes anything into it. An existing file is left as it is.
-fn create_owner_only(path: &Path) -> io::Result<()> {
+/// `path` for an SQLite URI: `?`, `#` and `%` percent-encoded.
+fn uri_path(path: &Path) -> String {
+    path.to_string_lossy()
+        .chars()
+        .map(|c| match c {
+            '?' | '#' | '%' => format!("%{:02X}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Creates `path` owner-only if it does not exist; `true` if it created it.
+fn create_owner_only(path: &Path) -> io::Result<bool> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create_new(true);
     #[cfg(unix)]
@@ -545,9 +692,9 @@ fn create_owner_only(path: &Path) -> io::Result<()> {
                 file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
             }
             drop(file);
-            Ok(())
+            Ok(true)
         }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(e),
     }
 }

@@ -142,8 +142,11 @@ fn shared_blocks(layout: &Layout) -> Vec<bool> {
     {
         return vec![false; first.blocks.len()];
     }
-    (0..first.blocks.len())
-        .map(|i| layout.pages.iter().all(|p| p.blocks[i] == first.blocks[i]))
+    first
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(i, block)| layout.pages.iter().all(|p| p.blocks.get(i) == Some(block)))
         .collect()
 }
 

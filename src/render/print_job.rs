@@ -110,7 +110,8 @@ fn with_viewer_preferences(mut pdf: Vec<u8>) -> Result<Vec<u8>, PdfError> {
     // The trailer is at the end: read the last kilobyte as text, not the
     // whole file (a thousand forms make megabytes).
     let tail_at = pdf.len().saturating_sub(1024);
-    let text = std::str::from_utf8(&pdf[tail_at..]).map_err(|_| bad("tail is not text"))?;
+    let tail = pdf.get(tail_at..).ok_or_else(|| bad("tail"))?;
+    let text = std::str::from_utf8(tail).map_err(|_| bad("tail is not text"))?;
     let trailer_at = text.rfind("trailer").ok_or_else(|| bad("no trailer"))?;
     let startxref_at = text.rfind("startxref").ok_or_else(|| bad("no startxref"))?;
     let trailer = text
@@ -136,11 +137,14 @@ fn with_viewer_preferences(mut pdf: Vec<u8>) -> Result<Vec<u8>, PdfError> {
         .ok_or_else(|| bad("no catalog"))?
         + head.len();
     let end = start
-        + pdf[start..]
+        + pdf
+            .get(start..)
+            .ok_or_else(|| bad("catalog"))?
             .windows(b"endobj".len())
             .position(|w| w == b"endobj")
             .ok_or_else(|| bad("catalog"))?;
-    let catalog = std::str::from_utf8(&pdf[start..end])
+    let catalog = pdf.get(start..end).ok_or_else(|| bad("catalog"))?;
+    let catalog = std::str::from_utf8(catalog)
         .map_err(|_| bad("catalog is not text"))?
         .trim();
     let inner = catalog

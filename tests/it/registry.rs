@@ -145,6 +145,10 @@ fn an_unknown_serial_needs_import() {
     );
     assert!(run.stderr.contains("--import"));
     assert!(!office.out().exists());
+    assert!(
+        !office.registry().exists(),
+        "a refused batch creates no registry"
+    );
     let run = office.render(&["--import", "examples/douyin.json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(office.out().join("XMT-2026-0003.pdf").exists());
@@ -1067,4 +1071,192 @@ fn an_account_filed_twice_is_refused_unless_allowed() {
     let run = office.render(&["--allow-duplicate", again.to_str().expect("utf-8")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(office.serials().len(), 2);
+}
+
+/// `beian backup` makes a consistent copy; a damaged registry is said to be
+/// damaged (never "not an original" of a genuine form), with the command to
+/// restore; `beian restore` puts it back, keeping the damaged one aside, and
+/// the original verifies again.
+#[test]
+fn a_damaged_registry_is_said_and_restored_from_a_backup() {
+    let office = Office::new();
+    assert_eq!(
+        office
+            .render(&["examples/account.toml", "examples/group.toml"])
+            .code,
+        0
+    );
+    let backup = office.path().join("备份/beian-backup.db");
+    let run = office.run(&["backup", backup.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("2 个编号"), "{}", run.stdout);
+    let original = office.out().join(format!("XMT-{}-0001.pdf", year()));
+    let original = original.to_str().expect("utf-8");
+
+    // Damage the index verify looks files up by: its pages overwritten.
+    let (page_size, root): (i64, i64) = {
+        let sql = rusqlite::Connection::open(office.registry()).expect("open");
+        sql.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .expect("checkpoint");
+        let size = sql
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .expect("page size");
+        let root = sql
+            .query_row(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'output_sha256'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("index");
+        (size, root)
+    };
+    let mut bytes = std::fs::read(office.registry()).expect("read");
+    let at = usize::try_from((root - 1) * page_size).expect("offset");
+    for b in &mut bytes[at..at + usize::try_from(page_size).expect("size")] {
+        *b = 0xA5;
+    }
+    std::fs::write(office.registry(), &bytes).expect("damage");
+    let run = office.run(&["verify", original]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("已损坏") && run.stderr.contains("beian restore"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("不是登记的原件"), "{}", run.stderr);
+
+    let run = office.run(&["restore", backup.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("恢复前的登记簿另存为"),
+        "{}",
+        run.stdout
+    );
+    let run = office.run(&["verify", original]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("是登记的原件"), "{}", run.stdout);
+    // And filing goes on from where the backup was.
+    assert_eq!(office.render(&["examples/douyin.json", "--import"]).code, 0);
+    assert_eq!(office.serials().len(), 3);
+
+    // Something that is not a backup is refused, and changes nothing.
+    let junk = office.path().join("junk.db");
+    std::fs::write(&junk, "not a database").expect("write");
+    let run = office.run(&["restore", junk.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(office.serials().len(), 3);
+}
+
+/// Reading commands open the registry read-only: they change nothing in
+/// it (not even its journal mode or schema) and create nothing beside it.
+#[test]
+fn reading_commands_write_nothing() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    {
+        let sql = rusqlite::Connection::open(office.registry()).expect("open");
+        sql.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .expect("checkpoint");
+    }
+    let before = std::fs::read(office.registry()).expect("read");
+    let serial = format!("XMT-{}-0001", year());
+    let pdf = office.out().join(format!("{serial}.pdf"));
+    let elsewhere = office.path().join("elsewhere");
+    for args in [
+        vec!["list"],
+        vec!["show", serial.as_str()],
+        vec!["verify", pdf.to_str().expect("utf-8")],
+        vec![
+            "regen",
+            serial.as_str(),
+            "-o",
+            elsewhere.to_str().expect("utf-8"),
+        ],
+    ] {
+        let run = office.run(&args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    }
+    assert!(std::fs::read(office.registry()).expect("read") == before);
+}
+
+/// A small disk of its own (tmpfs), where the machine allows mounting one
+/// (root on Linux; skipped elsewhere): unmounted when dropped.
+#[cfg(target_os = "linux")]
+struct SmallDisk(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallDisk(dir.to_owned()))
+    }
+    fn read_only(&self) -> bool {
+        std::process::Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk and a read-only disk, for real: each said in Chinese as a
+/// fault of the machine with what to do (exit 2), never as an internal
+/// error; on a read-only disk the reading commands still work.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_or_read_only_disk_is_said_as_such() {
+    let office = Office::new();
+    let Some(disk) = SmallDisk::mount(&office.path().join("disk"), "512k") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let registry = disk.0.join("beian.db");
+    let out = disk.0.join("out");
+    let render = |record: &str| {
+        beian(&[
+            "render",
+            record,
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--registry",
+            registry.to_str().expect("utf-8"),
+        ])
+    };
+    assert_eq!(render("examples/account.toml").code, 0);
+    // Fill the disk.
+    let fill = disk.0.join("fill");
+    let _ = std::fs::write(&fill, vec![0u8; 1024 * 1024]);
+    let run = render("examples/group.toml");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("磁盘已满"), "{}", run.stderr);
+    assert!(!run.stderr.contains("内部错误"), "{}", run.stderr);
+    let _ = std::fs::remove_file(&fill);
+
+    assert!(disk.read_only(), "remount read-only");
+    let run = render("examples/group.toml");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("只读"), "{}", run.stderr);
+    let pdf = out.join(format!("XMT-{}-0001.pdf", year()));
+    let run = beian(&[
+        "verify",
+        pdf.to_str().expect("utf-8"),
+        "--registry",
+        registry.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = beian(&["list", "--registry", registry.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -381,7 +381,8 @@ impl Body {
         }
         x.close("w:tblGrid");
         let ncols = t.columns.len();
-        let span_width = |c: usize, n: usize| -> i64 { cols[c..(c + n).min(ncols)].iter().sum() };
+        // A span reaching past the last column stops there (`cols` has one per column).
+        let span_width = |c: usize, n: usize| -> i64 { cols.iter().skip(c).take(n).sum() };
         for (r, height) in t.rows.iter().enumerate() {
             let x = self.x();
             x.open("w:tr", &[]);

@@ -94,11 +94,8 @@ fn renamed(font: &[u8], old: &str, new: &str, tag: &str) -> Result<Vec<u8>, Docx
     name.name_records
         .retain(|r| r.platform_id == 0 || r.platform_id == 3);
     for record in &mut name.name_records {
-        let units: Vec<u16> = record
-            .string
-            .chunks_exact(2)
-            .map(|p| u16::from_be_bytes([p[0], p[1]]))
-            .collect();
+        let (pairs, _odd) = record.string.as_chunks::<2>();
+        let units: Vec<u16> = pairs.iter().map(|&p| u16::from_be_bytes(p)).collect();
         let text = String::from_utf16(&units).map_err(|e| err(&e))?;
         let text = match record.name_id {
             1 | 16 | 21 => new.to_owned(),
@@ -189,7 +186,9 @@ fn subset(face: &fonts::Face, chars: &BTreeSet<char>) -> Result<Vec<u8>, DocxErr
 fn font_key(data: &[u8]) -> String {
     let digest = Sha256::digest(data);
     let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
+    for (byte, d) in bytes.iter_mut().zip(digest.iter()) {
+        *byte = *d;
+    }
     format!("{:X}", uuid::Uuid::from_bytes(bytes).braced())
 }
 
@@ -201,12 +200,14 @@ fn obfuscate(mut data: Vec<u8>, key: &str) -> Result<Vec<u8>, DocxError> {
         return Err(DocxError::Font(format!("bad font key {key}")));
     }
     let nibble = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-    let guid: Vec<u8> = hex
-        .chunks(2)
-        .map(|p| (nibble(p[0]) << 4) | nibble(p[1]))
+    let (pairs, _) = hex.as_chunks::<2>();
+    let guid: Vec<u8> = pairs
+        .iter()
+        .map(|&[high, low]| (nibble(high) << 4) | nibble(low))
         .collect();
-    for i in 0..32 {
-        data[i] ^= guid[15 - (i % 16)];
+    // Byte i takes key byte 15 - i % 16: the key backwards, twice.
+    for (byte, k) in data.iter_mut().take(32).zip(guid.iter().rev().cycle()) {
+        *byte ^= k;
     }
     Ok(data)
 }

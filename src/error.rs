@@ -44,6 +44,12 @@ pub enum Error {
         column: usize,
         message: String,
     },
+    /// A record file with several syntax errors: all of them, in order.
+    Syntaxes {
+        source: String,
+        /// (line, column, message), 1-based.
+        errors: Vec<(usize, usize, String)>,
+    },
     /// A check the user asked for came out negative (e.g. `verify`): said as is.
     Negative(String),
     /// Several records failed; each is reported in full.
@@ -90,7 +96,10 @@ impl From<crate::render::RenderError> for Error {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Rejected { .. } | Error::Syntax { .. } | Error::Negative(_) => ExitCode::from(1),
+            Error::Rejected { .. }
+            | Error::Syntax { .. }
+            | Error::Syntaxes { .. }
+            | Error::Negative(_) => ExitCode::from(1),
             Error::Many(all) if all.iter().all(Error::is_rejection) => ExitCode::from(1),
             Error::Partial { rejected, .. } if rejected.iter().all(Error::is_rejection) => {
                 ExitCode::from(1)
@@ -102,7 +111,10 @@ impl Error {
     /// Whether the input was at fault (exit 1) rather than the command or the machine.
     pub fn is_rejection(&self) -> bool {
         match self {
-            Error::Rejected { .. } | Error::Syntax { .. } | Error::Negative(_) => true,
+            Error::Rejected { .. }
+            | Error::Syntax { .. }
+            | Error::Syntaxes { .. }
+            | Error::Negative(_) => true,
             Error::Many(all) => all.iter().all(Error::is_rejection),
             Error::Partial { rejected, .. } => rejected.iter().all(Error::is_rejection),
             _ => false,
@@ -141,10 +153,24 @@ impl fmt::Display for Error {
                 f,
                 "{source}:{line}:{column}：第 {line} 行第 {column} 列格式错误，没有生成文件：{message}"
             ),
+            Error::Syntaxes { source, errors } => {
+                write!(
+                    f,
+                    "{source}：有 {} 处格式错误，没有生成文件：",
+                    errors.len()
+                )?;
+                for (line, column, message) in errors {
+                    write!(f, "\n  - {source}:{line}:{column}：第 {line} 行：{message}")?;
+                }
+                Ok(())
+            }
             Error::Many(all) => {
-                let records = all
-                    .iter()
-                    .all(|e| matches!(e, Error::Rejected { .. } | Error::Syntax { .. }));
+                let records = all.iter().all(|e| {
+                    matches!(
+                        e,
+                        Error::Rejected { .. } | Error::Syntax { .. } | Error::Syntaxes { .. }
+                    )
+                });
                 match records {
                     true => write!(f, "{} 份记录需要修改，没有生成任何文件。", all.len())?,
                     false => write!(f, "{} 个问题，没有生成任何文件。", all.len())?,

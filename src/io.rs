@@ -83,14 +83,37 @@ impl Source {
                 }],
             });
         }
-        String::from_utf8(bytes).map_err(|_| Error::Rejected {
+        decode_text(&bytes).ok_or_else(|| Error::Rejected {
             source: self.name(),
             violations: vec![Violation {
                 path: String::new(),
                 label: String::new(),
-                message: "文件不是 UTF-8 编码；请用记事本「另存为」并选择 UTF-8 编码".into(),
+                message: NOT_TEXT.into(),
             }],
         })
+    }
+}
+
+/// Said of a file that is no text in any encoding beian reads.
+pub const NOT_TEXT: &str = "文件不是文字（不是 UTF-8、UTF-16 或 GBK/GB18030 编码的文本）；请用记事本打开，「另存为」并选择 UTF-8 编码";
+
+/// The text of a file as Chinese Windows programs save it: UTF-8 with or
+/// without a BOM, UTF-16 with its BOM (PowerShell's `>`, Notepad's
+/// "Unicode"), else GB18030 (GBK: Notepad's "ANSI" on Chinese Windows).
+/// `None` if it is none of them cleanly — a binary file, say.
+pub fn decode_text(bytes: &[u8]) -> Option<String> {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return encoding
+            .decode_without_bom_handling_and_without_replacement(bytes.get(bom..)?)
+            .map(|t| t.into_owned());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Some(text.to_owned()),
+        Err(_) => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .map(|t| t.into_owned())
+            // A NUL is no character of a record: a binary file.
+            .filter(|t| !t.contains('\0')),
     }
 }
 

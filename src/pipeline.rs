@@ -73,11 +73,23 @@ pub fn prepare_stamped(
 /// Parses a record's text; `line_offset` places a syntax error in the file
 /// the text is a part of (a line of JSON Lines).
 fn parse(name: &str, text: &str, syntax: Syntax, line_offset: usize) -> Result<Node, Error> {
-    Node::parse(text, syntax).map_err(|e| Error::Syntax {
-        source: name.to_owned(),
-        line: e.line + line_offset,
-        column: e.column,
-        message: e.message,
+    Node::parse_all(text, syntax).map_err(|mut errors| match errors.len() {
+        1 => {
+            let e = errors.swap_remove(0);
+            Error::Syntax {
+                source: name.to_owned(),
+                line: e.line + line_offset,
+                column: e.column,
+                message: e.message,
+            }
+        }
+        _ => Error::Syntaxes {
+            source: name.to_owned(),
+            errors: errors
+                .into_iter()
+                .map(|e| (e.line + line_offset, e.column, e.message))
+                .collect(),
+        },
     })
 }
 

@@ -48,35 +48,94 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// How many syntax errors of one file are listed: enough for a secretary's
+/// worst file, few enough to read.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
 impl Node {
     /// Parses a record document.
     pub fn parse(text: &str, syntax: Syntax) -> Result<Node, SyntaxError> {
+        Node::parse_all(text, syntax).map_err(|mut all| all.swap_remove(0))
+    }
+
+    /// Parses a record document; on failure, every syntax error of a TOML
+    /// file, not only the first: after each, its line is set aside and the
+    /// rest parsed again (a secretary with nine unquoted values should not
+    /// need nine runs). Never empty on failure.
+    pub fn parse_all(text: &str, syntax: Syntax) -> Result<Node, Vec<SyntaxError>> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // Old Mac line ends (CR alone): read as line ends, not refused.
+        let normalized;
+        let text = match text.contains('\r') && !text.contains('\n') {
+            true => {
+                normalized = text.replace('\r', "\n");
+                normalized.as_str()
+            }
+            false => text,
+        };
         match syntax {
             Syntax::Toml => {
-                let table: toml::Table = toml::from_str(text).map_err(|e| {
-                    let (line, column) =
-                        e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-                    let message = unquoted_text(text.lines().nth(line - 1).unwrap_or_default())
-                        .unwrap_or_else(|| explain(e.message().trim()));
-                    SyntaxError {
-                        line,
-                        column,
-                        message,
+                let mut errors: Vec<SyntaxError> = Vec::new();
+                let mut lines: Vec<&str> = text.split('\n').collect();
+                let mut current = text.to_owned();
+                loop {
+                    match toml::from_str::<toml::Table>(&current) {
+                        Ok(table) if errors.is_empty() => {
+                            return Ok(Node::from_toml(toml::Value::Table(table)));
+                        }
+                        Ok(_) => {
+                            errors.sort_by_key(|e| (e.line, e.column));
+                            return Err(errors);
+                        }
+                        Err(e) => {
+                            let (line, column) = e
+                                .span()
+                                .map(|s| line_col(&current, s.start))
+                                .unwrap_or((1, 1));
+                            let written = lines.get(line - 1).copied().unwrap_or_default();
+                            let message = line_hint(written)
+                                .or_else(|| unquoted_text(written))
+                                .unwrap_or_else(|| explain(e.message().trim()));
+                            let repeated = errors.last().is_some_and(|l| l.line == line);
+                            if !repeated {
+                                errors.push(SyntaxError {
+                                    line,
+                                    column,
+                                    message,
+                                });
+                            }
+                            // Set the line aside and go on; stop where that
+                            // cannot help (the same line again, an error past
+                            // the end) or the list is long enough.
+                            let stop = match lines.get(line - 1) {
+                                None => true,
+                                Some(l) => {
+                                    repeated || l.is_empty() || errors.len() >= MAX_SYNTAX_ERRORS
+                                }
+                            };
+                            if stop {
+                                errors.sort_by_key(|e| (e.line, e.column));
+                                return Err(errors);
+                            }
+                            let Some(slot) = lines.get_mut(line - 1) else {
+                                return Err(errors);
+                            };
+                            *slot = "";
+                            current = lines.join("\n");
+                        }
                     }
-                })?;
-                Ok(Node::from_toml(toml::Value::Table(table)))
+                }
             }
             Syntax::Json => {
                 let value: JsonNode = serde_json::from_str(text).map_err(|e| {
                     let detail = e.to_string();
                     // serde_json appends " at line L column C"; we say where already.
                     let detail = detail.split(" at line ").next().unwrap_or(&detail);
-                    SyntaxError {
+                    vec![SyntaxError {
                         line: e.line().max(1),
                         column: e.column().max(1),
                         message: explain(detail),
-                    }
+                    }]
                 })?;
                 Ok(value.0)
             }
@@ -171,6 +230,47 @@ fn unquoted_text(line: &str) -> Option<String> {
     }
 }
 
+/// What is wrong with a line, for the mistakes people make typing TOML on
+/// a Chinese keyboard: a full-width 「＝」, a section in 【】 or ［］, a key
+/// in Chinese, a line ending in a comma.
+fn line_hint(line: &str) -> Option<String> {
+    let trimmed = line.trim();
+    let shown: String = trimmed.chars().take(40).collect();
+    if trimmed.starts_with(['【', '［', '〔']) {
+        let name: String = trimmed
+            .trim_matches(['【', '】', '［', '］', '〔', '〕', '[', ']'])
+            .chars()
+            .take(40)
+            .collect();
+        return Some(format!("节名要用英文方括号：[{name}]，而不是「{shown}」"));
+    }
+    let key = trimmed.split(['=', '＝']).next().unwrap_or_default().trim();
+    if trimmed.contains('＝') && !trimmed.contains('=') {
+        return Some(format!(
+            "等号用了中文全角「＝」，要改为英文 =：{}",
+            trimmed
+                .replacen('＝', "=", 1)
+                .chars()
+                .take(60)
+                .collect::<String>()
+        ));
+    }
+    if !key.is_empty()
+        && !key.starts_with(['[', '#', '"', '\''])
+        && key.chars().any(|c| !c.is_ascii())
+        && trimmed.contains(['=', '＝'])
+    {
+        let key: String = key.chars().take(20).collect();
+        return Some(format!(
+            "项名「{key}」要用英文写，例如 name、mobile、email（见 beian init account 或 beian init group 给出的模板）"
+        ));
+    }
+    if trimmed.ends_with([',', '，', '、', '；', ';']) && trimmed.contains('=') {
+        return Some("行末多了标点：每行只写一项 key = value，行末不加逗号或分号".to_owned());
+    }
+    None
+}
+
 /// A parser's message in Chinese, with the original kept for the curious.
 fn explain(detail: &str) -> String {
     const KNOWN: &[(&str, &str)] = &[
@@ -204,10 +304,57 @@ fn explain(detail: &str) -> String {
         ("expected `,` or `}`", "缺少逗号或右花括号"),
         ("key must be a string", "项名要用英文双引号括起来"),
         ("control character", "含有控制字符"),
+        (
+            "unclosed table",
+            "节名缺少右方括号「]」：应写成 [account] 这样",
+        ),
+        ("unclosed array", "列表缺少右方括号「]」"),
+        ("unclosed inline table", "缺少右花括号「}」"),
+        (
+            "invalid unquoted key",
+            "项名只能用英文字母、数字、- 和 _，例如 name = \"…\"",
+        ),
+        (
+            "unexpected key or value",
+            "这一行多出了内容：每行只写一项 key = value",
+        ),
+        (
+            "invalid boolean",
+            "是/否写 true 或 false，或用英文双引号括起来的「是」「否」",
+        ),
+        ("recursion limit", "嵌套太深：记录只有一层节，如 [account]"),
+        (
+            "carriage return",
+            "换行符不完整（单独的回车）：请用记事本另存为后再试",
+        ),
+        (
+            "lone leading surrogate",
+            "文字中有无效的 \\u 转义（不成对的代理项）",
+        ),
+        (
+            "lone surrogate",
+            "文字中有无效的 \\u 转义（不成对的代理项）",
+        ),
+        ("hex escape", "文字中有无效的 \\u 转义"),
+        (
+            "invalid escape",
+            "文字中有无效的转义（反斜杠 \\ 后面只能跟 n、t、\"、\\ 或 u）",
+        ),
+        (
+            "invalid number",
+            "数字写法有误；电话、群号等请用英文双引号括起来",
+        ),
+        ("invalid type", "类型不对"),
+        ("expected ident", "这里应是 true、false 或 null"),
+        ("trailing characters", "记录结束后还有多余的内容"),
+        ("invalid unicode code point", "文字中有无效的 \\u 转义"),
+        ("expected", "格式不对"),
     ];
+    // Bounded: a parser may quote what it read.
+    let detail: String = detail.chars().take(120).collect();
     match KNOWN.iter().find(|(k, _)| detail.contains(k)) {
         Some((_, zh)) => format!("{zh}（{detail}）"),
-        None => detail.to_owned(),
+        None => format!("无法识别这里的写法（{detail}）"),
     }
 }
 

@@ -130,6 +130,21 @@ struct Checker {
     medium: Medium,
 }
 
+/// The section a key found in `section` belongs to, if it is a key of
+/// another section of the record's form: `id` under [principal] is
+/// [account]'s.
+fn home_of(key: &str, section: &str, kind: FormKind) -> Option<&'static str> {
+    let own = match kind {
+        FormKind::Account => ("account", ACCOUNT_KEYS),
+        FormKind::Group => ("group", GROUP_KEYS),
+    };
+    [own, ("principal", PERSON_KEYS)]
+        .into_iter()
+        .find(|(name, keys)| *name != section && keys.contains(&key))
+        .map(|(name, _)| name)
+        .filter(|_| !(section == "admin" && PERSON_KEYS.contains(&key)))
+}
+
 fn get<'a>(table: &'a [(String, Node)], key: &str) -> Option<&'a Node> {
     table
         .iter()
@@ -397,19 +412,48 @@ impl Checker {
     }
 
     fn unknown_keys(&mut self, t: &[(String, Node)], section: &str, known: &[&str]) {
-        for (k, _) in t {
-            if known.contains(&k.as_str()) {
-                continue;
-            }
-            let path = join(section, k);
-            let hint = match nearest(k, known) {
-                Some(n) => format!("，是不是「{n}」？"),
-                None => format!("；这里可以填：{}", known.join("、")),
+        // Bounded: a file of 5,000 made-up keys gets a short message.
+        const SAID: usize = 10;
+        let unknown: Vec<&String> = t
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !known.contains(&k.as_str()))
+            .collect();
+        for k in unknown.iter().take(SAID) {
+            // A key of long length is shown cut.
+            let shown: String = k.chars().take(40).collect();
+            let shown = match k.chars().count() > 40 {
+                true => format!("{shown}…"),
+                false => shown,
+            };
+            let path = join(section, &shown);
+            let hint = match (home_of(k, section, self.kind), nearest(k, known)) {
+                // `id` written after [principal]: it belongs to [account].
+                (Some(home), _) => format!(
+                    "：「{shown}」是 [{home}] 的项，应写在 [{home}] 下（TOML 中写在 [{section}] 之后的各行都属于 [{section}]，请把它移到 [{home}] 一节里）",
+                    section = match section {
+                        "" => "开头",
+                        s => s,
+                    }
+                ),
+                (None, Some(n)) => format!("，是不是「{n}」？"),
+                (None, None) => format!("；这里可以填：{}", known.join("、")),
             };
             self.violations.push(Violation {
                 path,
                 label: String::new(),
-                message: format!("未知的项「{k}」{hint}"),
+                message: format!("未知的项「{shown}」{hint}"),
+            });
+        }
+        if unknown.len() > SAID {
+            self.violations.push(Violation {
+                path: section.to_owned(),
+                label: String::new(),
+                message: format!(
+                    "还有 {} 个未知的项没有列出；这里可以填：{}",
+                    unknown.len() - SAID,
+                    known.join("、")
+                ),
             });
         }
     }

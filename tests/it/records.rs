@@ -213,3 +213,42 @@ fn canonical_text_is_what_the_first_beian_wrote() {
         assert_eq!(written, pinned, "{record}");
     }
 }
+
+/// Record files as Chinese Windows programs save them — GBK (Notepad's
+/// "ANSI"), UTF-16 with a BOM (PowerShell's `>`, Notepad's "Unicode"),
+/// UTF-8 with a BOM, old Mac line ends — are read, not refused: each gives
+/// the very form its UTF-8 original gives.
+#[test]
+fn record_files_in_every_encoding_windows_writes_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = crate::util::beian(&[
+        "render",
+        "--draft",
+        "examples/group.toml",
+        "-o",
+        dir.path().join("utf8").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let want = std::fs::read(dir.path().join("utf8/group.pdf")).expect("pdf");
+    for path in crate::util::fixtures("encodings") {
+        let name = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        let out = dir.path().join(&name);
+        let run = crate::util::beian(&[
+            "render",
+            "--draft",
+            path.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let got = std::fs::read(out.join(format!("{name}.pdf"))).expect("pdf");
+        assert!(
+            got == want,
+            "{name}: another form than the UTF-8 original's"
+        );
+    }
+}

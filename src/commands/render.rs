@@ -162,30 +162,32 @@ pub fn render(
 }
 
 /// The output folder can be made and written to: said before anything is
-/// filed. A probe file is created new and removed (the only sure test), and
-/// folders made for the test are removed again, so that a batch refused
-/// after this leaves nothing behind.
+/// filed (and before a registry is created). Nothing is created here: a
+/// probe file is made new and removed in the folder, or, if the folder does
+/// not exist yet, in the nearest folder above it that does.
 fn check_output_dir(dir: &Path) -> Result<(), Error> {
-    if dir.exists() && !dir.is_dir() {
+    let Some(existing) = dir
+        .ancestors()
+        .find(|d| d.as_os_str().is_empty() || d.exists())
+    else {
+        return Ok(());
+    };
+    let existing = match existing.as_os_str().is_empty() {
+        true => Path::new("."),
+        false => existing,
+    };
+    if !existing.is_dir() {
         return Err(Error::Usage(format!(
-            "输出目录「{}」是一个文件，不是文件夹；请用 -o 指定一个文件夹",
-            dir.display()
+            "输出目录「{}」无法创建：「{}」是一个文件，不是文件夹；请用 -o 指定一个文件夹",
+            dir.display(),
+            existing.display()
         )));
     }
-    let missing: Vec<&Path> = dir
-        .ancestors()
-        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
-        .collect();
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建输出目录", e))?;
-    let probe = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".beian-probe-")
-        .tempfile_in(dir)
+        .tempfile_in(existing)
         .map(drop)
-        .map_err(|e| Error::io(dir, "写入输出目录", e));
-    for made in missing {
-        let _ = std::fs::remove_dir(made);
-    }
-    probe
+        .map_err(|e| Error::io(dir, "写入输出目录", e))
 }
 
 /// The print job's file must be a PDF that can be written: said before

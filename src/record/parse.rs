@@ -257,7 +257,7 @@ fn line_hint(line: &str) -> Option<String> {
     }
     if !key.is_empty()
         && !key.starts_with(['[', '#', '"', '\''])
-        && key.chars().any(|c| !c.is_ascii())
+        && !key.is_ascii()
         && trimmed.contains(['=', '＝'])
     {
         let key: String = key.chars().take(20).collect();

@@ -1260,3 +1260,22 @@ fn a_full_or_read_only_disk_is_said_as_such() {
     let run = beian(&["list", "--registry", registry.to_str().expect("utf-8")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// An output folder that cannot be made (a file stands in its way) is said
+/// before anything is filed: no serial is handed out, no registry created.
+#[test]
+fn an_unusable_output_folder_files_nothing() {
+    let office = Office::new();
+    let blocker = office.path().join("a-file");
+    std::fs::write(&blocker, "x").expect("write");
+    let out = blocker.join("out");
+    let run = office.run(&[
+        "render",
+        "examples/account.toml",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("不是文件夹"), "{}", run.stderr);
+    assert!(!office.registry().exists());
+}

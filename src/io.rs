@@ -94,6 +94,34 @@ impl Source {
     }
 }
 
+/// `text` safe to print on a terminal: control characters (an escape
+/// sequence stored in a registry, quoted from a bad record) and the bidi
+/// overrides that reorder what a reader sees are shown as `\u{1b}`, never
+/// sent raw. Line breaks and tabs stay.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    // A carriage return passes only as the CR of a CRLF (CSV for Excel);
+    // alone it would move the cursor back over what was printed.
+    let lone_cr = |(i, c): (usize, char)| {
+        c == '\r' && !text.get(i + 1..).is_some_and(|rest| rest.starts_with('\n'))
+    };
+    let clean = !text.contains(unsafe_char) && !text.char_indices().any(lone_cr);
+    match clean {
+        true => std::borrow::Cow::Borrowed(text),
+        false => std::borrow::Cow::Owned(
+            text.char_indices()
+                .map(|(i, c)| match unsafe_char(c) || lone_cr((i, c)) {
+                    true => c.escape_unicode().to_string(),
+                    false => c.to_string(),
+                })
+                .collect(),
+        ),
+    }
+}
+
 /// Said of a file that is no text in any encoding beian reads.
 pub const NOT_TEXT: &str = "文件不是文字（不是 UTF-8、UTF-16 或 GBK/GB18030 编码的文本）；请用记事本打开，「另存为」并选择 UTF-8 编码";
 
@@ -200,6 +228,16 @@ mod tests {
         let meta = std::fs::symlink_metadata(&link).expect("meta");
         assert!(meta.file_type().is_file());
         assert_eq!(std::fs::read(&link).expect("read"), b"%PDF-1.7 second");
+    }
+
+    /// Escape sequences and bidi overrides are shown, never sent raw;
+    /// Chinese, line breaks and tabs pass.
+    #[test]
+    fn printing_never_sends_control_characters() {
+        assert_eq!(printable("学生会\n\t编号"), "学生会\n\t编号");
+        assert_eq!(printable("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(printable("x\u{202E}y\u{9b}"), "x\\u{202e}y\\u{9b}");
+        assert_eq!(printable("a,b\r\nc\rd"), "a,b\r\nc\\u{d}d");
     }
 
     /// Outputs hold names, phones and e-mails: readable by their owner only.

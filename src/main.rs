@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             invocation,
             &mut |line| {
                 bar.suspend(|| {
-                    let _ = writeln!(out, "{line}");
+                    let _ = writeln!(out, "{}", beian::io::printable(line));
                 })
             },
             &mut |progress| show(&bar, progress),
@@ -30,7 +30,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "beian：{e}");
+            let said = e.to_string();
+            let _ = writeln!(std::io::stderr(), "beian：{}", beian::io::printable(&said));
             e.exit_code()
         }
     }

@@ -182,7 +182,9 @@ impl fmt::Display for SerialFormat {
 
 /// Characters allowed in serials: portable in file names on every OS.
 fn is_serial_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') || is_cjk_ideograph(c)
+    // 〔〕: the brackets of Chinese document numbers (宣字〔2019〕7号), safe in
+    // file names everywhere.
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '〔' | '〕') || is_cjk_ideograph(c)
 }
 
 /// CJK unified and compatibility ideographs (all extensions).
@@ -211,7 +213,7 @@ pub fn serial_problem(serial: &str) -> Option<&'static str> {
         return Some("太长（最多64个字符）");
     }
     if serial.chars().any(|c| !is_serial_char(c)) {
-        return Some("只能由字母、数字、汉字和 - _ . 组成（编号也是文件名）");
+        return Some("只能由字母、数字、汉字、〔〕和 - _ . 组成（编号也是文件名）");
     }
     if serial.starts_with(['-', '.']) || serial.ends_with('.') {
         return Some("不能以 - 或 . 开头，也不能以 . 结尾（编号也是文件名）");

@@ -20,16 +20,11 @@ use crate::layout::Layout;
 /// The start of a print job's document title, by which `verify` knows one.
 const JOB_TITLE: &str = "备案表打印";
 
-/// Whether `pdf` is a print job beian wrote (its document title, as krilla
-/// writes a text string: UTF-16BE in hex). A print job is never filed, so
-/// `verify` says what it is instead of calling it "not an original".
-pub fn is_print_job(pdf: &[u8]) -> bool {
-    let title: String = format!("{JOB_TITLE}（")
-        .encode_utf16()
-        .map(|unit| format!("{unit:04X}"))
-        .collect();
-    let needle = format!("/Title<FEFF{title}");
-    pdf.starts_with(b"%PDF") && pdf.windows(needle.len()).any(|w| w == needle.as_bytes())
+/// Whether a PDF document title is a print job's: a print job is never
+/// filed, so `verify` says what it is instead of calling it "not an
+/// original".
+pub fn is_print_job_title(title: &str) -> bool {
+    title.starts_with(&format!("{JOB_TITLE}（"))
 }
 
 /// One form of the job and its bookmark (「XMT-2026-0007 信息工程系学生会」).

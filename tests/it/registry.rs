@@ -1279,3 +1279,48 @@ fn an_unusable_output_folder_files_nothing() {
     assert!(run.stderr.contains("不是文件夹"), "{}", run.stderr);
     assert!(!office.registry().exists());
 }
+
+/// `verify` of a changed copy of a form names the serial it claims; a pipe
+/// or a folder is refused, not waited on (exit 2); a file that cannot be
+/// read is a fault (exit 2), not a verdict.
+#[test]
+fn verify_names_what_a_changed_file_claims_and_refuses_pipes() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let serial = format!("XMT-{}-0001", year());
+    let mut pdf = std::fs::read(office.out().join(format!("{serial}.pdf"))).expect("pdf");
+    // One byte changed inside the file, as an edit would.
+    let at = pdf.len() / 2;
+    pdf[at] ^= 0x20;
+    let changed = office.path().join("changed.pdf");
+    std::fs::write(&changed, &pdf).expect("write");
+    let run = office.run(&["verify", changed.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("它自称是 {serial}（信息工程系学生会）")),
+        "{}",
+        run.stderr
+    );
+    let folder = office.path().join("a-folder");
+    std::fs::create_dir(&folder).expect("mkdir");
+    let run = office.run(&["verify", folder.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("不是普通文件"), "{}", run.stderr);
+    #[cfg(unix)]
+    {
+        let fifo = office.path().join("pipe.pdf");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        if made {
+            let run = office.run(&["verify", fifo.to_str().expect("utf-8")]);
+            assert_eq!(run.code, 2, "{}", run.stderr);
+            assert!(run.stderr.contains("管道"), "{}", run.stderr);
+        }
+    }
+    let missing = office.path().join("missing.pdf");
+    let run = office.run(&["verify", missing.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}

@@ -5,6 +5,13 @@
 //! [`commands`]) → [`layout`] (one backend-neutral model) → [`render`] (PDF,
 //! DOCX). Every printed word comes from `forms/*.toml` ([`form`]).
 
+// Nothing from a user, a file or the registry may panic beian: no unwrap,
+// no expect, no indexing that can be out of range (tests are exempt).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
 pub mod batch;
 pub mod cli;
 pub mod commands;

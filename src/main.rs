@@ -1,6 +1,13 @@
 //! `beian`: see `beian --help`. Parses the arguments, runs the command and
 //! prints what it says; the only place that prints.
 
+// Nothing from a user, a file or the registry may panic beian: no unwrap,
+// no expect, no indexing that can be out of range (tests are exempt).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
 use std::io::Write;
 use std::process::ExitCode;
 

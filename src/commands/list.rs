@@ -47,7 +47,12 @@ pub(super) fn align<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
             .sum()
     };
     let widths: Vec<usize> = (0..N)
-        .map(|i| rows.iter().map(|r| width(&r[i])).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| width(c)))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     rows.iter()
         .map(|row| {

@@ -259,18 +259,19 @@ fn same_subject_once(prepared: Vec<Prepared>, failures: &mut Vec<Error>) -> Vec<
             continue;
         }
         for key in p.record.subject_keys() {
-            match seen.get(&key.key) {
-                Some(&j) if prepared[j].record != p.record || prepared[j].stamp != p.stamp => {
-                    if rejected[i].is_none() {
+            let earlier = seen.get(&key.key).and_then(|&j| prepared.get(j));
+            match earlier {
+                Some(o) if o.record != p.record || o.stamp != p.stamp => {
+                    if let Some(slot @ None) = rejected.get_mut(i) {
                         let what = p.record.subject_word();
-                        rejected[i] = Some(Error::Rejected {
+                        *slot = Some(Error::Rejected {
                             source: p.origin.name(),
                             violations: vec![Violation {
                                 path: key.path.to_owned(),
                                 label: FormSpec::get(p.record.form).label(key.path).to_owned(),
                                 message: format!(
                                     "与{}是同一个{what}（{}），内容却不同；一个{what}只备案一次，请删去其中一份或改正",
-                                    prepared[j].origin.name(),
+                                    o.origin.name(),
                                     key.said
                                 ),
                             }],

@@ -282,7 +282,7 @@ pub fn render_draft(
             if let Some((j, _)) = planned.insert(path.clone(), (i, f)) {
                 return Err(Error::Usage(format!(
                     "「{}」和「{}」都会写到「{}」；请分开输出目录或给记录编号",
-                    prepared[j].origin.name(),
+                    prepared.get(j).map(|o| o.origin.name()).unwrap_or_default(),
                     p.origin.name(),
                     path.display()
                 )));
@@ -303,7 +303,10 @@ pub fn render_draft(
     // progress is said as it is made.
     for chunk in planned.chunks(FILE_AT_ONCE) {
         let pages = crate::par::map(chunk, |(path, (i, format))| {
-            let layout = draft_layout(&prepared[*i])?;
+            let p = prepared
+                .get(*i)
+                .ok_or_else(|| Error::Internal("a planned draft without its record".into()))?;
+            let layout = draft_layout(p)?;
             io::write_atomic(path, &format.render(&layout)?)?;
             Ok(layout.pages.len())
         })
@@ -783,7 +786,7 @@ fn check_serials(
             {
                 problems.push(reject(format!(
                     "「{s}」在这一批中出现了两次（另一份是 {}）；一个编号只对应一个帐号或群",
-                    prepared[i].origin.name()
+                    prepared.get(i).map(|o| o.origin.name()).unwrap_or_default()
                 )));
             }
         }
@@ -791,7 +794,7 @@ fn check_serials(
         // one uuid.
         if serial.is_none()
             && let Some(uuid) = &p.stamp.uuid
-            && let Some(other) = prepared[..out.len()].iter().position(|o| {
+            && let Some(other) = prepared.iter().take(out.len()).position(|o| {
                 o.stamp.serial.is_none()
                     && o.stamp
                         .uuid
@@ -801,7 +804,7 @@ fn check_serials(
         {
             problems.push(reject(format!(
                 "uuid「{uuid}」在这一批中出现了两次（另一份是 {}）；每份记录的 uuid 各不相同，新记录可以不写 uuid",
-                prepared[other].origin.name()
+                prepared.get(other).map(|o| o.origin.name()).unwrap_or_default()
             )));
         }
         // A new record naming an account already filed under another serial

@@ -79,7 +79,7 @@ enum Cmd {
     Render {
         /// 记录文件（.toml 或 .json）；「-」表示从标准输入读取
         #[arg(value_name = "记录", required = true)]
-        records: Vec<String>,
+        records: Vec<std::ffi::OsString>,
         /// 输出目录（默认当前目录）；文件名为编号（草稿没有编号时为记录文件名）。草稿加 --combine 而不给 -o 时，只生成合成的打印文件
         #[arg(short = 'o', long = "output", value_name = "目录")]
         output: Option<PathBuf>,
@@ -121,7 +121,7 @@ enum Cmd {
     Check {
         /// 记录文件（.toml 或 .json）；「-」表示从标准输入读取
         #[arg(value_name = "记录", required = true)]
-        records: Vec<String>,
+        records: Vec<std::ffi::OsString>,
         /// 记录的格式（默认按扩展名或内容判断）
         #[arg(long, value_name = "格式")]
         input_format: Option<InputFormat>,
@@ -341,7 +341,8 @@ impl Invocation {
                 InputFormat::Json => Syntax::Json,
             })
         };
-        let sources = |records: Vec<String>| records.iter().map(|r| Source::parse(r)).collect();
+        let sources =
+            |records: Vec<std::ffi::OsString>| records.into_iter().map(Source::parse).collect();
         let settings = Settings::resolve(Asked {
             registry: args.registry,
             forms: args.forms,

@@ -18,7 +18,10 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn parse(arg: &str) -> Source {
+    /// A command-line argument: `-` is standard input, anything else a path
+    /// (any bytes: a file name need not be UTF-8).
+    pub fn parse(arg: impl Into<std::ffi::OsString>) -> Source {
+        let arg = arg.into();
         if arg == "-" {
             Source::Stdin
         } else {

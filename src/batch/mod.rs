@@ -227,6 +227,14 @@ fn json_file(
         }));
     }
     match Node::parse(&text, Syntax::Json) {
+        Ok(Node::Array(items)) if items.is_empty() => out.push(Err(Error::Rejected {
+            source: file.display().to_string(),
+            violations: vec![Violation {
+                path: String::new(),
+                label: String::new(),
+                message: "这是一个空的列表 []，其中没有记录；一份记录是一个 { … }".into(),
+            }],
+        })),
         Ok(Node::Array(items)) => {
             for (i, node) in items.into_iter().enumerate() {
                 out.push(Ok(Entry::Tree {

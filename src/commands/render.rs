@@ -769,6 +769,27 @@ fn check_serials(
                     form_name(p.record.form)
                 ))),
                 (None, Some(_)) => {}
+                // An imported serial in the other form's numbering
+                // (XMT-… on a group) would file the group as an account's
+                // number.
+                (None, None)
+                    if registry
+                        .config()
+                        .format_for(p.record.form.other())
+                        .parse_serial(s)
+                        .is_some()
+                        && registry
+                            .config()
+                            .format_for(p.record.form)
+                            .parse_serial(s)
+                            .is_none() =>
+                {
+                    problems.push(reject(format!(
+                        "「{s}」是{}的编号格式，不能用于{}",
+                        form_name(p.record.form.other()),
+                        form_name(p.record.form)
+                    )))
+                }
                 (None, None) if !import => problems.push(reject(format!(
                     "「{s}」不在登记簿（{}）中；beian 之前手工编号的表格请加 --import 登记",
                     registry.path().display()

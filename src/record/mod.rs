@@ -43,6 +43,14 @@ pub enum FormKind {
 impl FormKind {
     pub const ALL: [FormKind; 2] = [FormKind::Account, FormKind::Group];
 
+    /// The other form: an account's is the group's, and back.
+    pub fn other(self) -> FormKind {
+        match self {
+            FormKind::Account => FormKind::Group,
+            FormKind::Group => FormKind::Account,
+        }
+    }
+
     /// The value of `form` in a record, and how the registry stores it.
     pub fn key(self) -> &'static str {
         match self {

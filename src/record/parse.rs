@@ -73,7 +73,18 @@ impl Node {
             }
             false => text,
         };
+        let first = text.trim_start().chars().next();
+        let whole = |message: &str| {
+            vec![SyntaxError {
+                line: 1,
+                column: 1,
+                message: message.to_owned(),
+            }]
+        };
         match syntax {
+            Syntax::Toml if first == Some('{') => Err(whole(
+                "这是 JSON 格式的记录，文件名却以 .toml 结尾：请把文件改名为 .json",
+            )),
             Syntax::Toml => {
                 let mut errors: Vec<SyntaxError> = Vec::new();
                 let mut lines: Vec<&str> = text.split('\n').collect();
@@ -93,9 +104,11 @@ impl Node {
                                 .map(|s| line_col(&current, s.start))
                                 .unwrap_or((1, 1));
                             let written = lines.get(line - 1).copied().unwrap_or_default();
+                            let detail = e.message().trim();
                             let message = line_hint(written)
                                 .or_else(|| unquoted_text(written))
-                                .unwrap_or_else(|| explain(e.message().trim()));
+                                .or_else(|| twice(written, detail))
+                                .unwrap_or_else(|| explain(detail));
                             let repeated = errors.last().is_some_and(|l| l.line == line);
                             if !repeated {
                                 errors.push(SyntaxError {
@@ -115,6 +128,13 @@ impl Node {
                             };
                             if stop {
                                 errors.sort_by_key(|e| (e.line, e.column));
+                                if errors.len() >= MAX_SYNTAX_ERRORS
+                                    && let Some(last) = errors.last_mut()
+                                {
+                                    last.message.push_str(
+                                        "（后面还有格式错误没有列出：请先改正以上各处，再检查一次）",
+                                    );
+                                }
                                 return Err(errors);
                             }
                             let Some(slot) = lines.get_mut(line - 1) else {
@@ -131,10 +151,26 @@ impl Node {
                     let detail = e.to_string();
                     // serde_json appends " at line L column C"; we say where already.
                     let detail = detail.split(" at line ").next().unwrap_or(&detail);
+                    let line = e.line().max(1);
+                    let written = text.lines().nth(line - 1).unwrap_or_default().trim();
+                    let message = if !matches!(first, Some('{' | '[')) && text.contains('=') {
+                        "这是 TOML 格式的记录，文件名却以 .json 结尾：请把文件改名为 .toml"
+                            .to_owned()
+                    } else if written.starts_with("//") || written.starts_with("/*") {
+                        "JSON 中不能写注释（// 或 /* */）：请删去注释".to_owned()
+                    } else if let Some(key) = detail
+                        .strip_prefix("duplicate key `")
+                        .and_then(|k| k.strip_suffix('`'))
+                    {
+                        let key: String = key.chars().take(40).collect();
+                        format!("「{key}」写了两次：请删去多余的一项")
+                    } else {
+                        explain(detail)
+                    };
                     vec![SyntaxError {
-                        line: e.line().max(1),
+                        line,
                         column: e.column().max(1),
-                        message: explain(detail),
+                        message,
                     }]
                 })?;
                 Ok(value.0)
@@ -271,7 +307,28 @@ fn line_hint(line: &str) -> Option<String> {
     None
 }
 
-/// A parser's message in Chinese, with the original kept for the curious.
+/// A key or a section written twice, named.
+fn twice(line: &str, detail: &str) -> Option<String> {
+    if !detail.contains("duplicate key") {
+        return None;
+    }
+    let line = line.trim();
+    let name: String = match line.starts_with('[') {
+        true => line
+            .trim_matches(['[', ']'])
+            .trim()
+            .chars()
+            .take(40)
+            .collect(),
+        false => line.split('=').next()?.trim().chars().take(40).collect(),
+    };
+    Some(match line.starts_with('[') {
+        true => format!("[{name}] 这一节写了两次：同一节的各项请写在一处"),
+        false => format!("「{name}」写了两次：请删去多余的一行"),
+    })
+}
+
+/// A parser's message in Chinese.
 fn explain(detail: &str) -> String {
     const KNOWN: &[(&str, &str)] = &[
         (
@@ -329,16 +386,19 @@ fn explain(detail: &str) -> String {
         ),
         (
             "lone leading surrogate",
-            "文字中有无效的 \\u 转义（不成对的代理项）",
+            "文字中有半个字符：\\u 转义的代理项不成对（\\uD800 到 \\uDFFF 要两个连用）",
         ),
         (
             "lone surrogate",
-            "文字中有无效的 \\u 转义（不成对的代理项）",
+            "文字中有半个字符：\\u 转义的代理项不成对（\\uD800 到 \\uDFFF 要两个连用）",
         ),
-        ("hex escape", "文字中有无效的 \\u 转义"),
+        (
+            "hex escape",
+            "\\u 转义不完整：\\u 后面要紧跟 4 位十六进制数字（如 \\u4E2D）；\\uD800 到 \\uDBFF 之后还要紧跟一个 \\uDC00 到 \\uDFFF（两个合成一个字）",
+        ),
         (
             "invalid escape",
-            "文字中有无效的转义（反斜杠 \\ 后面只能跟 n、t、\"、\\ 或 u）",
+            "反斜杠 \\ 的写法不对：只能写 \\n、\\t、\\\"、\\\\ 或 \\u 加 4 位十六进制数字；要写反斜杠本身，请连写两个",
         ),
         (
             "invalid number",
@@ -350,11 +410,10 @@ fn explain(detail: &str) -> String {
         ("invalid unicode code point", "文字中有无效的 \\u 转义"),
         ("expected", "格式不对"),
     ];
-    // Bounded: a parser may quote what it read.
-    let detail: String = detail.chars().take(120).collect();
+    // Chinese only: the parser's English words help no secretary.
     match KNOWN.iter().find(|(k, _)| detail.contains(k)) {
-        Some((_, zh)) => format!("{zh}（{detail}）"),
-        None => format!("无法识别这里的写法（{detail}）"),
+        Some((_, zh)) => (*zh).to_owned(),
+        None => "无法识别这里的写法".to_owned(),
     }
 }
 

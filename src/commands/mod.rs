@@ -11,6 +11,7 @@ mod list;
 mod regen;
 mod register;
 mod render;
+mod scan;
 mod show;
 mod verify;
 

@@ -104,7 +104,7 @@ pub fn regen(
                 copies: out.copies as usize,
                 ..Default::default()
             };
-            let layout = layout::build_with(spec, &record, &stamp, options).map_err(|o| {
+            let mut layout = layout::build_with(spec, &record, &stamp, options).map_err(|o| {
                 Error::Rejected {
                     source: serial.clone(),
                     violations: o
@@ -113,6 +113,7 @@ pub fn regen(
                         .collect(),
                 }
             })?;
+            layout::add_qr(&mut layout, &record, &stamp, filing.version);
             let bytes = format.render(&layout)?;
             let path = out_dir.join(&file_name);
             let what = format!("{} 第 {} 版，{} 份", serial, filing.version, out.copies);

@@ -99,6 +99,7 @@ pub fn render(
                     record: p.record.clone(),
                     draft: p.stamp.serial.is_some(),
                     stamp: p.stamp.clone(),
+                    version: None,
                 })
                 .collect()
         }
@@ -520,6 +521,7 @@ pub fn render_filed(
                 record: p.record.clone(),
                 stamp,
                 draft: false,
+                version: Some(filed.version),
             });
             tell(Progress::Step);
         }
@@ -560,7 +562,9 @@ fn render_filing(
         (false, None) => crate::form::Forms::built_in().get(p.record.form),
         _ => filing_spec(filed.form_spec.as_deref(), p.record.form)?,
     };
-    let layout = stamped_layout(p, &stamp, spec, options)?;
+    let mut layout = stamped_layout(p, &stamp, spec, options)?;
+    // Paper that can be checked: serial, version and digest in a QR code.
+    layout::add_qr(&mut layout, &p.record, &stamp, filed.version);
     let text_sha256 = text_sha256(&layout);
     let mut outputs = Vec::new();
     for &format in formats {
@@ -600,6 +604,8 @@ pub struct JobLayout {
     pub stamp: Stamp,
     /// A draft of a numbered record: 「草稿」 on every copy.
     pub draft: bool,
+    /// A filed form's version: its QR code (drafts have none).
+    pub version: Option<u32>,
 }
 
 /// The order of the forms in a print job.
@@ -654,6 +660,12 @@ fn write_job(
                 ..options
             };
             layout::build_with(f.spec, &f.record, &f.stamp, options)
+                .map(|mut layout| {
+                    if let Some(version) = f.version {
+                        layout::add_qr(&mut layout, &f.record, &f.stamp, version);
+                    }
+                    layout
+                })
                 .map(|layout| JobForm {
                     layout: std::borrow::Cow::Owned(layout),
                     bookmark: f.bookmark.clone(),

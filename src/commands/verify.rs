@@ -25,6 +25,22 @@ pub fn verify(registry: &Registry, files: &[PathBuf], say: Say<'_>) -> Result<()
     // a genuine original look unknown.
     let mut sound: Option<bool> = None;
     for file in files {
+        // A scan or a photo of a printed form: checked by its QR code.
+        // (Only a regular file is opened: a pipe would block.)
+        if std::fs::metadata(file).is_ok_and(|m| m.is_file())
+            && std::fs::File::open(file)
+                .and_then(|mut f| {
+                    let mut head = [0u8; 8];
+                    f.read(&mut head)
+                        .map(|n| head.get(..n).is_some_and(super::scan::is_picture))
+                })
+                .unwrap_or(false)
+        {
+            if let Some(problem) = super::scan::check(registry, file, say)? {
+                bad.push(problem);
+            }
+            continue;
+        }
         let read = match read_file(file) {
             Ok(read) => read,
             Err(e) => {

@@ -316,6 +316,7 @@ impl<'a> Builder<'a> {
             height,
             margins,
             blocks,
+            qr: None,
         }
     }
 

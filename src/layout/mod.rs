@@ -9,12 +9,14 @@
 
 mod build;
 mod model;
+mod qr;
 mod register;
 mod text;
 
 pub use build::{LayoutOptions, Overflow, build, build_with, restamp};
 pub use model::{
     Area, Block, Cell, Font, Item, ItemKind, Layout, Line, Meta, PT_PER_MM, Page, Para, Placement,
-    Slot, Span, Table, mm,
+    QrMark, Slot, Span, Table, mm,
 };
+pub use qr::{Payload, add_qr};
 pub use register::{COLUMNS as REGISTER_COLUMNS, RegisterSheet, register};

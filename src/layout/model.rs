@@ -38,6 +38,23 @@ pub struct Page {
     /// Top, right, bottom, left.
     pub margins: [f32; 4],
     pub blocks: Vec<Block>,
+    /// The QR code of a filed form (see [`crate::layout::add_qr`]); none on
+    /// a draft. Drawn by the PDF; the editable DOCX leaves it out.
+    pub qr: Option<QrMark>,
+}
+
+/// A QR code placed on the page: `size` × `size` modules, row by row,
+/// `dark` where a module is printed; its top-left corner at (`x`, `y`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QrMark {
+    pub x: f32,
+    pub y: f32,
+    /// Side of one module, in points.
+    pub module: f32,
+    pub size: usize,
+    pub dark: Vec<bool>,
+    /// What it encodes.
+    pub text: String,
 }
 
 /// A block of the page, top to bottom.

@@ -113,6 +113,7 @@ pub fn register(sheet: &RegisterSheet<'_>) -> Layout {
                 height,
                 margins,
                 blocks,
+                qr: None,
             }
         })
         .collect();

@@ -27,7 +27,10 @@ use crate::layout::Layout;
 /// 3. Real values on a faithful form (issue 8): values wrap in their cells
 ///    by words, rows grow, per-row cell widths as in the original, room to
 ///    sign and date, no character alone on a paragraph's last line.
-pub const OUTPUT_REVISION: u32 = 3;
+/// 4. A QR code on every copy of a filed PDF (serial, version, digest of the
+///    record; issue 10), in the right margin beside the copy mark. DOCX and
+///    drafts unchanged.
+pub const OUTPUT_REVISION: u32 = 4;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

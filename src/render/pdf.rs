@@ -19,7 +19,7 @@ use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId, KrillaGlyph};
 
 use crate::fonts;
-use crate::layout::{Block, ItemKind, Layout, Para, Table};
+use crate::layout::{Block, ItemKind, Layout, Para, QrMark, Table};
 
 /// How to write the PDF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +121,9 @@ pub(super) fn draw_pages(
         }
         for (block, _) in page.blocks.iter().zip(&shared).filter(|(_, s)| !**s) {
             draw_block(&mut surface, block, fonts)?;
+        }
+        if let Some(qr) = &page.qr {
+            draw_qr(&mut surface, qr);
         }
         surface.finish();
         pdf_page.finish();
@@ -318,6 +321,36 @@ fn stroke_line(surface: &mut Surface, x1: f32, y1: f32, x2: f32, y2: f32, width:
 }
 
 /// The table's rules: every cell edge once, so shared edges are not doubled.
+/// A QR code: one filled path, a rectangle per run of dark modules in a
+/// row (fewer, larger shapes print crisper and make a smaller file).
+fn draw_qr(surface: &mut Surface, qr: &QrMark) {
+    let mut pb = PathBuilder::new();
+    for (r, row) in qr.dark.chunks(qr.size.max(1)).enumerate() {
+        let mut c = 0;
+        while c < row.len() {
+            if !row.get(c).copied().unwrap_or(false) {
+                c += 1;
+                continue;
+            }
+            let start = c;
+            while row.get(c).copied().unwrap_or(false) {
+                c += 1;
+            }
+            let x = qr.x + start as f32 * qr.module;
+            let y = qr.y + r as f32 * qr.module;
+            let w = (c - start) as f32 * qr.module;
+            if let Some(rect) = krilla::geom::Rect::from_xywh(x, y, w, qr.module) {
+                pb.push_rect(rect);
+            }
+        }
+    }
+    if let Some(path) = pb.finish() {
+        surface.set_stroke(None);
+        surface.set_fill(Some(krilla::paint::Fill::default()));
+        surface.draw_path(&path);
+    }
+}
+
 fn draw_grid(surface: &mut Surface, table: &Table) {
     let mut edges: Vec<[i64; 4]> = Vec::new();
     let q = |v: f32| (v * 100.0).round() as i64;

@@ -1324,3 +1324,145 @@ fn verify_names_what_a_changed_file_claims_and_refuses_pipes() {
     let run = office.run(&["verify", missing.to_str().expect("utf-8")]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+/// Turns `img` by `degrees` about its centre (white where nothing was) and
+/// adds speckle noise: a scan fed in a little crooked, or a phone photo.
+fn crooked(img: &image::GrayImage, degrees: f32, seed: u64) -> image::GrayImage {
+    let (w, h) = img.dimensions();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let mut state = seed;
+    image::GrayImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let (sx, sy) = (cos * dx + sin * dy + cx, -sin * dx + cos * dy + cy);
+        let mut v = match (sx >= 0.0 && sy >= 0.0, sx as u32, sy as u32) {
+            (true, sx, sy) if sx < w && sy < h => img.get_pixel(sx, sy).0[0],
+            _ => 255,
+        };
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let noise = (state >> 33) % 100;
+        if noise < 1 {
+            v = 255 - v / 2; // a speck
+        } else if noise < 10 {
+            v = v.saturating_add(((state >> 40) % 30) as u8);
+        }
+        image::Luma([v])
+    })
+}
+
+/// A filed form carries a QR code (serial, version, digest); `verify` reads
+/// it from a scan — rasterised at 150 and 300 dpi, turned a few degrees,
+/// with noise — and says the paper is the registered version, then, after
+/// a correction, a superseded one. A draft carries none; a picture without
+/// the code is said to have none.
+#[test]
+fn a_scan_of_a_filed_form_is_checked_by_its_qr_code() {
+    let office = Office::new();
+    assert_eq!(office.render(&["examples/account.toml"]).code, 0);
+    let serial = format!("XMT-{}-0001", year());
+    let pdf = office.out().join(format!("{serial}.pdf"));
+    // Draw the form's code as a scanner would see it: from the layout.
+    let filed = std::fs::read_to_string(office.out().join(format!("{serial}.toml"))).expect("toml");
+    let (record, stamp, mut layout) = beian::pipeline::prepare_stamped(
+        &beian::io::Source::Stdin,
+        &filed,
+        None,
+        Default::default(),
+    )
+    .expect("filed record");
+    beian::layout::add_qr(&mut layout, &record, &stamp, 1);
+    let qr = layout.pages[0]
+        .qr
+        .clone()
+        .expect("a filed form has a QR code");
+    assert!(
+        qr.text.is_ascii() && qr.text.contains(&serial),
+        "{}",
+        qr.text
+    );
+    let mut scans = Vec::new();
+    for (dpi, degrees) in [(150.0_f32, 2.5_f32), (300.0, -3.5)] {
+        let px = qr.module * dpi / 72.0;
+        let side = ((qr.size as f32 + 16.0) * px) as u32;
+        let plain = image::GrayImage::from_fn(side, side, |x, y| {
+            let (mx, my) = ((x as f32 / px) as i64 - 8, (y as f32 / px) as i64 - 8);
+            let dark = mx >= 0
+                && my >= 0
+                && (mx as usize) < qr.size
+                && (my as usize) < qr.size
+                && qr.dark[my as usize * qr.size + mx as usize];
+            image::Luma([if dark { 20 } else { 235 }])
+        });
+        let path = office.path().join(format!("scan-{dpi}.png"));
+        crooked(&plain, degrees, dpi as u64)
+            .save(&path)
+            .expect("png");
+        scans.push(path);
+    }
+    // And, where poppler is installed (CI), the real page rasterised.
+    if let Ok(status) = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg(office.path().join("page"))
+        .status()
+        && status.success()
+    {
+        let page = image::open(office.path().join("page-1.png"))
+            .expect("page")
+            .to_luma8();
+        let path = office.path().join("page-crooked.jpg");
+        crooked(&page, 2.0, 7).save(&path).expect("jpg");
+        scans.push(path);
+    }
+    for scan in &scans {
+        let run = office.run(&["verify", scan.to_str().expect("utf-8")]);
+        assert_eq!(run.code, 0, "{}: {}", scan.display(), run.stderr);
+        assert!(
+            run.stdout
+                .contains(&format!("二维码核对一致 —— {serial} 第 1 版"))
+                && run.stdout.contains("是现行版本"),
+            "{}",
+            run.stdout
+        );
+    }
+    // A correction makes that paper a superseded version.
+    let account = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
+    let corrected = office.path().join("corrected.toml");
+    std::fs::write(
+        &corrected,
+        format!(
+            "serial = \"{serial}\"\n{}",
+            account.replace("13800000000", "13800000001")
+        ),
+    )
+    .expect("write");
+    assert_eq!(office.render(&[corrected.to_str().expect("utf-8")]).code, 0);
+    let run = office.run(&["verify", scans[0].to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("已更正为第 2 版，这张是旧版"),
+        "{}",
+        run.stdout
+    );
+    // A draft has no code; a picture of it is said to have none.
+    let blank = image::GrayImage::from_pixel(400, 300, image::Luma([240]));
+    let nothing = office.path().join("nothing.png");
+    blank.save(&nothing).expect("png");
+    let run = office.run(&["verify", nothing.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("没有找到 beian 备案表的二维码"),
+        "{}",
+        run.stderr
+    );
+    let (_, draft) = beian::pipeline::prepare_text(
+        &beian::io::Source::Stdin,
+        &account,
+        None,
+        Default::default(),
+    )
+    .expect("draft");
+    assert!(draft.pages.iter().all(|p| p.qr.is_none()));
+}

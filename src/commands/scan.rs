@@ -1,0 +1,127 @@
+//! `beian verify scan.png`: reads the QR code of a filed form from a scan or
+//! a phone photo and says whether the paper is the registered version, a
+//! superseded one, or unknown.
+
+use std::path::Path;
+
+use super::{Say, registry_error};
+use crate::error::Error;
+use crate::layout::Payload;
+use crate::registry::Registry;
+
+/// Whether `file` is a picture beian reads for its QR code (by its first
+/// bytes: a phone may save a JPEG as anything).
+pub fn is_picture(head: &[u8]) -> bool {
+    head.starts_with(b"\x89PNG\r\n\x1a\n") || head.starts_with(b"\xff\xd8\xff")
+}
+
+/// The largest picture read: a phone photo is a few MB.
+const MAX_PICTURE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The QR payloads of beian found in a picture.
+pub fn payloads(bytes: &[u8]) -> Result<Vec<Payload>, String> {
+    let picture = image::load_from_memory(bytes)
+        .map_err(|_| "图片无法读取（不是完整的 PNG 或 JPEG）".to_owned())?;
+    let grey = picture.to_luma8();
+    let (w, h) = grey.dimensions();
+    // As it is; then, for a small code (a 150 dpi scan: about 3 pixels a
+    // module) turned a little or speckled: smoothed, and at twice the size.
+    let small = u64::from(w) * u64::from(h) <= 25_000_000;
+    let larger = |g: &image::GrayImage| {
+        image::imageops::resize(g, w * 2, h * 2, image::imageops::FilterType::Triangle)
+    };
+    for attempt in 0..4 {
+        let found = match attempt {
+            0 => read_codes(&grey),
+            1 => read_codes(&image::imageops::blur(&grey, 0.8)),
+            2 if small => read_codes(&larger(&grey)),
+            3 if small => read_codes(&larger(&image::imageops::blur(&grey, 0.8))),
+            _ => Vec::new(),
+        };
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// The beian payloads of the QR codes rqrr finds in a grey picture.
+fn read_codes(grey: &image::GrayImage) -> Vec<Payload> {
+    let (w, h) = (grey.width() as usize, grey.height() as usize);
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        grey.get_pixel_checked(x as u32, y as u32)
+            .map_or(255, |p| p.0[0])
+    });
+    let mut found = Vec::new();
+    for grid in prepared.detect_grids() {
+        if let Ok((_, text)) = grid.decode()
+            && let Some(payload) = Payload::parse(&text)
+            && !found.contains(&payload)
+        {
+            found.push(payload);
+        }
+    }
+    found
+}
+
+/// Checks a scanned form against the registry. `Ok(Some(problem))` if the
+/// paper is not a registered version; `Ok(None)` if it is (said).
+pub fn check(registry: &Registry, file: &Path, say: Say<'_>) -> Result<Option<String>, Error> {
+    let size = std::fs::metadata(file)
+        .map_err(|e| Error::io(file, "读取", e))?
+        .len();
+    if size > MAX_PICTURE_BYTES {
+        return Ok(Some(format!(
+            "{}：图片太大（超过 64 MB），没有核验；请用较小的扫描件或照片",
+            file.display()
+        )));
+    }
+    let bytes = std::fs::read(file).map_err(|e| Error::io(file, "读取", e))?;
+    let found = match payloads(&bytes) {
+        Ok(found) => found,
+        Err(why) => return Ok(Some(format!("{}：{why}", file.display()))),
+    };
+    let Some(payload) = found.first() else {
+        return Ok(Some(format!(
+            "{}：图中没有找到 beian 备案表的二维码（在表格右上角、联次旁）；请拍清楚二维码，或扫描成 150 dpi 以上的图片",
+            file.display()
+        )));
+    };
+    let serial = &payload.serial;
+    let v = payload.version;
+    let filing = registry
+        .version(serial, v)
+        .map_err(|e| registry_error(registry.path(), e))?;
+    let Some(filing) = filing else {
+        return Ok(Some(format!(
+            "{}：二维码写着 {serial} 第 {v} 版，但登记簿中没有这一版 —— 不是本登记簿备案的表格",
+            file.display()
+        )));
+    };
+    if !filing.content_sha256.starts_with(&payload.digest) {
+        return Ok(Some(format!(
+            "{}：二维码写着 {serial} 第 {v} 版，但与登记的记录不符（摘要 {} ≠ {}）—— 二维码被改动过，或不是 beian 印的",
+            file.display(),
+            payload.digest,
+            filing
+                .content_sha256
+                .get(..payload.digest.len())
+                .unwrap_or_default()
+        )));
+    }
+    let latest = registry
+        .latest(serial)
+        .map_err(|e| registry_error(registry.path(), e))?
+        .map_or(v, |l| l.version);
+    let state = match latest > v {
+        true => format!("；注意：该编号已更正为第 {latest} 版，这张是旧版"),
+        false => "，是现行版本".to_owned(),
+    };
+    say(&format!(
+        "{}：二维码核对一致 —— {serial} 第 {v} 版（{}，{}备案）{state}。二维码只证明编号与版本，表上的文字请与 beian regen {serial} 生成的原件对照",
+        file.display(),
+        filing.name,
+        filing.filed_at.get(..10).unwrap_or(&filing.filed_at)
+    ));
+    Ok(None)
+}

@@ -64,6 +64,88 @@ fn read_codes(grey: &image::GrayImage) -> Vec<Payload> {
     found
 }
 
+/// The pictures inside a PDF that a scanner or a phone app made: JPEG
+/// streams as they are, 8-bit grey or RGB and 1-bit pixels inflated. (A
+/// PDF beian wrote has no pictures.)
+pub fn pdf_pictures(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let Ok(doc) = lopdf::Document::load_mem(bytes) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for object in doc.objects.values() {
+        let Ok(stream) = object.as_stream() else {
+            continue;
+        };
+        let dict = &stream.dict;
+        let is_image = dict
+            .get(b"Subtype")
+            .and_then(|s| s.as_name())
+            .is_ok_and(|n| n == b"Image");
+        if !is_image {
+            continue;
+        }
+        let filter = dict.get(b"Filter").and_then(|f| match f {
+            lopdf::Object::Array(a) => a
+                .first()
+                .ok_or(lopdf::Error::ObjectNotFound((0, 0)))
+                .and_then(|f| f.as_name()),
+            f => f.as_name(),
+        });
+        if filter.is_ok_and(|f| f == b"DCTDecode") {
+            out.push(stream.content.clone());
+            continue;
+        }
+        // Raw pixels: re-encoded as PNG so that one reader serves all.
+        let number = |key: &[u8]| dict.get(key).and_then(|v| v.as_i64()).ok();
+        let (Some(w), Some(h), Some(bits)) = (
+            number(b"Width"),
+            number(b"Height"),
+            number(b"BitsPerComponent"),
+        ) else {
+            continue;
+        };
+        let Ok(pixels) = stream.decompressed_content() else {
+            continue;
+        };
+        let rgb = dict
+            .get(b"ColorSpace")
+            .and_then(|c| c.as_name())
+            .is_ok_and(|n| n == b"DeviceRGB");
+        let (Ok(w), Ok(h)) = (u32::try_from(w), u32::try_from(h)) else {
+            continue;
+        };
+        let grey = match (bits, rgb) {
+            (8, false) => image::GrayImage::from_raw(w, h, pixels),
+            (8, true) => image::RgbImage::from_raw(w, h, pixels)
+                .map(|rgb| image::DynamicImage::ImageRgb8(rgb).to_luma8()),
+            (1, false) => {
+                let row = w.div_ceil(8) as usize;
+                Some(image::GrayImage::from_fn(w, h, |x, y| {
+                    let byte = pixels
+                        .get(y as usize * row + x as usize / 8)
+                        .copied()
+                        .unwrap_or(0xFF);
+                    image::Luma([if byte & (0x80 >> (x % 8)) != 0 {
+                        255
+                    } else {
+                        0
+                    }])
+                }))
+            }
+            _ => None,
+        };
+        let mut png = Vec::new();
+        if let Some(grey) = grey
+            && grey
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .is_ok()
+        {
+            out.push(png);
+        }
+    }
+    out
+}
+
 /// Checks a scanned form against the registry. `Ok(Some(problem))` if the
 /// paper is not a registered version; `Ok(None)` if it is (said).
 pub fn check(registry: &Registry, file: &Path, say: Say<'_>) -> Result<Option<String>, Error> {
@@ -77,9 +159,17 @@ pub fn check(registry: &Registry, file: &Path, say: Say<'_>) -> Result<Option<St
         )));
     }
     let bytes = std::fs::read(file).map_err(|e| Error::io(file, "读取", e))?;
-    let found = match payloads(&bytes) {
-        Ok(found) => found,
-        Err(why) => return Ok(Some(format!("{}：{why}", file.display()))),
+    let found = match bytes.starts_with(b"%PDF") {
+        // A scan saved as PDF: the code on any of its pictures.
+        true => pdf_pictures(&bytes)
+            .iter()
+            .filter_map(|picture| payloads(picture).ok())
+            .flatten()
+            .collect(),
+        false => match payloads(&bytes) {
+            Ok(found) => found,
+            Err(why) => return Ok(Some(format!("{}：{why}", file.display()))),
+        },
     };
     let Some(payload) = found.first() else {
         return Ok(Some(format!(

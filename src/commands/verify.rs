@@ -85,6 +85,17 @@ pub fn verify(registry: &Registry, files: &[PathBuf], say: Say<'_>) -> Result<()
             )));
         }
         let sha = &read.sha256;
+        // A PDF beian did not write (no title of its own): a scan saved as
+        // PDF, checked by the QR code in its pictures.
+        if read.titles.is_empty()
+            && read.pdf
+            && std::fs::read(file).is_ok_and(|b| !super::scan::pdf_pictures(&b).is_empty())
+        {
+            if let Some(problem) = super::scan::check(registry, file, say)? {
+                bad.push(problem);
+            }
+            continue;
+        }
         if read.titles.iter().any(|t| is_print_job_title(t)) {
             bad.push(format!(
                 "{}：这是合成的打印文件（beian render --combine），不是单份原件 —— 打印文件不登记；请核验各份的 PDF（如 XMT-2026-0001.pdf），或用 beian regen 编号 重新生成后核对",
@@ -134,6 +145,8 @@ pub fn verify(registry: &Registry, files: &[PathBuf], say: Say<'_>) -> Result<()
 struct FileRead {
     sha256: String,
     titles: Vec<String>,
+    /// It starts as a PDF does.
+    pdf: bool,
 }
 
 /// Reads a regular file in pieces. A pipe, a device or a folder is refused
@@ -150,6 +163,7 @@ fn read_file(file: &Path) -> Result<FileRead, Error> {
     let mut hasher = Sha256::new();
     let mut titles = TitleScanner::default();
     let mut buf = vec![0u8; 64 * 1024];
+    let mut pdf = None;
     loop {
         let n = match f.read(&mut buf) {
             Ok(0) => break,
@@ -160,6 +174,7 @@ fn read_file(file: &Path) -> Result<FileRead, Error> {
         let Some(piece) = buf.get(..n) else { break };
         hasher.update(piece);
         titles.feed(piece);
+        pdf.get_or_insert_with(|| piece.starts_with(b"%PDF"));
     }
     Ok(FileRead {
         sha256: hasher
@@ -168,6 +183,7 @@ fn read_file(file: &Path) -> Result<FileRead, Error> {
             .map(|b| format!("{b:02x}"))
             .collect(),
         titles: titles.found,
+        pdf: pdf.unwrap_or(false),
     })
 }
 

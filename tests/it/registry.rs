@@ -1427,6 +1427,24 @@ fn a_scan_of_a_filed_form_is_checked_by_its_qr_code() {
             run.stdout
         );
     }
+    // A scan saved as PDF (a scanner's, or a phone app's): the picture in it.
+    let picture = image::open(&scans[1]).expect("scan").to_luma8();
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageLuma8(picture.clone())
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("jpeg");
+    let scan_pdf = office.path().join("scan.pdf");
+    std::fs::write(
+        &scan_pdf,
+        pdf_of_jpeg(&jpeg, picture.width(), picture.height()),
+    )
+    .expect("pdf");
+    let run = office.run(&["verify", scan_pdf.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("二维码核对一致"), "{}", run.stdout);
     // A correction makes that paper a superseded version.
     let account = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
     let corrected = office.path().join("corrected.toml");
@@ -1465,4 +1483,49 @@ fn a_scan_of_a_filed_form_is_checked_by_its_qr_code() {
     )
     .expect("draft");
     assert!(draft.pages.iter().all(|p| p.qr.is_none()));
+}
+
+/// A one-page PDF holding a JPEG, as a scanner writes one.
+fn pdf_of_jpeg(jpeg: &[u8], width: u32, height: u32) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let contents = format!("q {width} 0 0 {height} 0 0 cm /Im0 Do Q");
+    let objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>"
+        )
+        .into_bytes(),
+        [
+            format!(
+                "<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode /Length {} >>\nstream\n",
+                jpeg.len()
+            )
+            .into_bytes(),
+            jpeg.to_vec(),
+            b"\nendstream".to_vec(),
+        ]
+        .concat(),
+        format!("<< /Length {} >>\nstream\n{contents}\nendstream", contents.len()).into_bytes(),
+    ];
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend(body);
+        pdf.extend(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        pdf.extend(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
 }

@@ -26,7 +26,7 @@ pub fn payloads(bytes: &[u8]) -> Result<Vec<Payload>, String> {
     let (w, h) = grey.dimensions();
     // As it is; then, for a small code (a 150 dpi scan: about 3 pixels a
     // module) turned a little or speckled: smoothed, and at twice the size.
-    let small = u64::from(w) * u64::from(h) <= 25_000_000;
+    let small = u64::from(w) * u64::from(h) <= 4_000_000;
     let larger = |g: &image::GrayImage| {
         image::imageops::resize(g, w * 2, h * 2, image::imageops::FilterType::Triangle)
     };

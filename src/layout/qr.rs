@@ -13,8 +13,9 @@ const PREFIX: &str = "BEIAN";
 /// How many hex digits of the record's SHA-256 the code carries: enough
 /// that a changed record is never taken for the filed one by chance.
 const DIGEST_HEX: usize = 12;
-/// Size of the code on paper, quiet zone excluded.
-const SIDE_MM: f32 = 14.0;
+/// A module's side, in points: a whole number of tenths keeps every
+/// coordinate short in the PDF (25 modules: 40 pt, 14.1 mm).
+const MODULE_PT: f32 = 1.6;
 /// Gap from the page's right edge (printers cannot print the last 4–5 mm).
 const EDGE_MM: f32 = 5.0;
 
@@ -115,12 +116,13 @@ pub fn add_qr(layout: &mut Layout, record: &Record, stamp: &Stamp, version: u32)
         .map(|c| c == Color::Dark)
         .collect();
     let mm = |v: f32| v * 72.0 / 25.4;
+    let side = MODULE_PT * size as f32;
     for page in &mut layout.pages {
-        let module = mm(SIDE_MM) / size as f32;
         page.qr = Some(QrMark {
-            x: page.width - mm(EDGE_MM + SIDE_MM),
-            y: page.margins[0],
-            module,
+            // Whole points: short numbers in the PDF.
+            x: (page.width - mm(EDGE_MM) - side).floor(),
+            y: page.margins[0].round(),
+            module: MODULE_PT,
             size,
             dark: dark.clone(),
             text: payload.text(),

@@ -98,6 +98,13 @@ pub(super) fn draw_pages(
     // What every copy shares (all but its mark) is drawn once, as a form
     // XObject, and placed on each page: a second copy costs only its mark.
     let shared = shared_blocks(layout);
+    // The QR code is the same on every copy too: drawn in the shared part.
+    let qr_shared = layout.pages.len() > 1
+        && shared.iter().any(|s| *s)
+        && layout
+            .pages
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if a.qr == b.qr));
     let mut graphic: Option<Graphic> = None;
     for page in &layout.pages {
         let Some(settings) = PageSettings::from_wh(page.width, page.height) else {
@@ -112,6 +119,9 @@ pub(super) fn draw_pages(
                 for (block, _) in page.blocks.iter().zip(&shared).filter(|(_, s)| **s) {
                     draw_block(&mut inner, block, fonts)?;
                 }
+                if let (true, Some(qr)) = (qr_shared, &page.qr) {
+                    draw_qr(&mut inner, qr);
+                }
                 inner.finish();
                 graphic = Some(Graphic::new(builder.finish(), false));
             }
@@ -122,7 +132,7 @@ pub(super) fn draw_pages(
         for (block, _) in page.blocks.iter().zip(&shared).filter(|(_, s)| !**s) {
             draw_block(&mut surface, block, fonts)?;
         }
-        if let Some(qr) = &page.qr {
+        if let (false, Some(qr)) = (qr_shared, &page.qr) {
             draw_qr(&mut surface, qr);
         }
         surface.finish();
@@ -321,25 +331,45 @@ fn stroke_line(surface: &mut Surface, x1: f32, y1: f32, x2: f32, y2: f32, width:
 }
 
 /// The table's rules: every cell edge once, so shared edges are not doubled.
-/// A QR code: one filled path, a rectangle per run of dark modules in a
-/// row (fewer, larger shapes print crisper and make a smaller file).
+/// A QR code: one filled path of rectangles, each a run of dark modules
+/// in a row grown down over the rows below that have the same run (fewer
+/// shapes: a smaller file, and crisper print).
 fn draw_qr(surface: &mut Surface, qr: &QrMark) {
+    let size = qr.size.max(1);
+    let dark = |r: usize, c: usize| qr.dark.get(r * size + c).copied().unwrap_or(false);
+    let mut used = vec![false; size * size];
     let mut pb = PathBuilder::new();
-    for (r, row) in qr.dark.chunks(qr.size.max(1)).enumerate() {
+    for r in 0..size {
         let mut c = 0;
-        while c < row.len() {
-            if !row.get(c).copied().unwrap_or(false) {
+        while c < size {
+            if !dark(r, c) || used.get(r * size + c).copied().unwrap_or(true) {
                 c += 1;
                 continue;
             }
             let start = c;
-            while row.get(c).copied().unwrap_or(false) {
+            while c < size && dark(r, c) && !used.get(r * size + c).copied().unwrap_or(true) {
                 c += 1;
+            }
+            // Grow down while the whole run is dark and free below.
+            let mut rows = 1;
+            while r + rows < size
+                && (start..c).all(|k| {
+                    dark(r + rows, k) && !used.get((r + rows) * size + k).copied().unwrap_or(true)
+                })
+            {
+                rows += 1;
+            }
+            for rr in r..r + rows {
+                for k in start..c {
+                    if let Some(u) = used.get_mut(rr * size + k) {
+                        *u = true;
+                    }
+                }
             }
             let x = qr.x + start as f32 * qr.module;
             let y = qr.y + r as f32 * qr.module;
-            let w = (c - start) as f32 * qr.module;
-            if let Some(rect) = krilla::geom::Rect::from_xywh(x, y, w, qr.module) {
+            let (w, h) = ((c - start) as f32 * qr.module, rows as f32 * qr.module);
+            if let Some(rect) = krilla::geom::Rect::from_xywh(x, y, w, h) {
                 pb.push_rect(rect);
             }
         }

@@ -39,11 +39,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ("filed-embed/XMT-2026-0001.docx", "85f61babe7f5f826605c8b6f13dc1cb96992759de502479e332b87fc0c229a1c"),
     ("filed-embed/XMT-2026-0003.docx", "b10b82c9124ffdc93e887c0b5c1554b2f055c33347649a833b94fb29312f060f"),
     ("filed/QUN-2026-0001.docx", "94070b3df7a3e4f2fdfcdc913b07737248e18beb7404faaf979619f3fb008b11"),
-    ("filed/QUN-2026-0001.pdf", "e59f52c450fcc063c603412890525b096dc101c3ad02bc3422bdd09ea06590c4"),
+    ("filed/QUN-2026-0001.pdf", "99d485b60acec65ab168710850ef4431d7568ed5435fa5ace7b0f193492f80d2"),
     ("filed/XMT-2026-0001.docx", "f231b03f7d61d53005efb376744bbf57d519530f739df8c1b17873d7c3e89798"),
-    ("filed/XMT-2026-0001.pdf", "15c3dfad7530a4a077b58695d3f1f286d999e62ede56874ba34c1b432c93e5a7"),
+    ("filed/XMT-2026-0001.pdf", "10c023f796e2415e17a0e7d072326b65ea4c3f21c566dc6f0ef48ea95dec69eb"),
     ("filed/XMT-2026-0003.docx", "c03f1d66facd88437224f1132d2e8e4cf0a1ed04c71f0b691242989d33358ecb"),
-    ("filed/XMT-2026-0003.pdf", "2696090b7f75f443d6f546b86d83ef120164d4508b061d84d3d21464a80f6559"),
+    ("filed/XMT-2026-0003.pdf", "fbbb959c58f695f80d1764208870fa27fd5c604c5f801c663a342e9110e75a91"),
 ];
 
 /// The examples pinned, by file name in `examples/`.

@@ -411,6 +411,7 @@ pub fn render_filed(
                 content,
                 now,
                 filed_at: p.stamp.filed_at.as_deref(),
+                version: p.stamp.version,
                 beian_version: env!("CARGO_PKG_VERSION"),
                 output_revision: OUTPUT_REVISION,
                 form_spec: &FormSpec::get(p.record.form).source,
@@ -753,7 +754,7 @@ fn check_serials(
                         path: "uuid".into(),
                         label: FormSpec::get(p.record.form).label("uuid").to_owned(),
                         message: format!(
-                            "「{uuid}」是 {s}（{}）的记录标识，这份记录却是「{}」：复制备案记录作新记录的模板时，请删去 serial、uuid、filed_at 三行；若是给 {s} 改名，请写上 serial = \"{s}\"",
+                            "「{uuid}」是 {s}（{}）的记录标识，这份记录却是「{}」：复制备案记录作新记录的模板时，请删去 serial、uuid、filed_at、version 各行；若是给 {s} 改名，请写上 serial = \"{s}\"",
                             f.name,
                             p.record.subject_name()
                         ),
@@ -902,6 +903,7 @@ pub fn stamp_of(filed: &Filed) -> Stamp {
         serial: Some(filed.serial.clone()),
         uuid: Some(filed.uuid.clone()),
         filed_at: Some(filed.filed_at.clone()),
+        version: Some(filed.version),
     }
 }
 
@@ -943,7 +945,7 @@ pub fn filed_source(stamp: &Stamp, content: &str) -> String {
         .lines()
         .map(|line| match line.starts_with("uuid") {
             true => format!(
-                "{line}  # 记录标识。复制本文件作新记录的模板时，请删去 serial、uuid、filed_at 三行\n"
+                "{line}  # 记录标识。复制本文件作新记录的模板时，请删去 serial、uuid、filed_at、version 各行\n"
             ),
             false => format!("{line}\n"),
         })

@@ -127,6 +127,11 @@ pub struct Stamp {
     /// RFC 3339 with offset, seconds precision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filed_at: Option<String>,
+    /// The filing's version (a correction is 2, 3 …), as the filed record
+    /// says it: a lost registry rebuilt from the filed records files each
+    /// under its own version, which its QR code prints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -35,6 +35,7 @@ const TOP_KEYS: &[&str] = &[
     "serial",
     "uuid",
     "filed_at",
+    "version",
     "account",
     "group",
     "principal",
@@ -236,10 +237,26 @@ impl Checker {
                     }
                 });
         let filed_at = self.filed_at(top);
+        let version = match get(top, "version") {
+            None => None,
+            Some(Node::Int(v)) if (1..=i64::from(u16::MAX)).contains(v) => u32::try_from(*v).ok(),
+            Some(other) => {
+                let got = match other {
+                    Node::Int(v) => v.to_string(),
+                    n => n.kind_name().to_owned(),
+                };
+                self.report(
+                    "version",
+                    format!("版本应是 1、2、3 这样的正整数（不加引号），却是{got}"),
+                );
+                None
+            }
+        };
         Stamp {
             serial,
             uuid,
             filed_at,
+            version,
         }
     }
 

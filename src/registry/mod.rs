@@ -68,6 +68,9 @@ pub struct FilingRequest<'a> {
     /// unknown serial is imported (a lost registry rebuilt from the filed
     /// `.toml` files, whose forms must verify again), ignored otherwise.
     pub filed_at: Option<&'a str>,
+    /// The version the record carries, if any: kept on import like
+    /// `filed_at` (a corrected filing rebuilt from its filed record).
+    pub version: Option<u32>,
     /// Version of the `beian` doing the filing, kept for forensics.
     pub beian_version: &'a str,
     /// [`crate::render::OUTPUT_REVISION`] of the renderer: outputs are
@@ -845,7 +848,7 @@ fn stamp_filing(
                 .unwrap_or_else(|| req.now.year());
             let filed = Filed {
                 serial: serial.into(),
-                version: 1,
+                version: req.version.unwrap_or(1),
                 uuid: request_uuid.unwrap_or_else(new_uuid),
                 filed_at: req
                     .filed_at

@@ -25,6 +25,7 @@ fn request<'a>(content: &'a str, now: DateTime<FixedOffset>) -> FilingRequest<'a
         content,
         now,
         filed_at: None,
+        version: None,
         beian_version: "0.1.0",
         output_revision: 1,
         form_spec: "# the account form",

@@ -148,6 +148,7 @@ fn a_stamped_layout_is_the_layout_with_the_stamp() {
                 serial: Some(serial.into()),
                 uuid: Some("6f1c8a52-1d3e-4a8b-9a31-0c2f1b5e7d44".into()),
                 filed_at: Some("2026-03-01T09:30:00+08:00".into()),
+                version: Some(1),
             };
             let direct = build_with(spec, &record, &stamp, LayoutOptions::default());
             let stamped = restamp(spec, &unstamped, &record, &stamp);

@@ -535,6 +535,21 @@ fn a_lost_registry_is_rebuilt_from_the_filed_records() {
         0
     );
     let y = year();
+    // The account is corrected: its filed record and form are version 2.
+    let account = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
+    let corrected = office.path().join("corrected.toml");
+    std::fs::write(
+        &corrected,
+        format!(
+            "serial = \"XMT-{y}-0001\"\n{}",
+            account.replace("13800000000", "13800000001")
+        ),
+    )
+    .expect("write");
+    assert_eq!(office.render(&[corrected.to_str().expect("utf-8")]).code, 0);
+    let filed =
+        std::fs::read_to_string(office.out().join(format!("XMT-{y}-0001.toml"))).expect("toml");
+    assert!(filed.contains("version = 2"), "{filed}");
     std::fs::remove_file(office.registry()).expect("lose the registry");
     for extra in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{extra}", office.registry().display()));
@@ -1037,7 +1052,9 @@ fn an_old_version_or_a_copied_uuid_never_replaces_a_filing() {
     assert!(
         run.stderr
             .contains(&format!("是 {serial}（信息工程系学生会）的记录标识"))
-            && run.stderr.contains("请删去 serial、uuid、filed_at 三行"),
+            && run
+                .stderr
+                .contains("请删去 serial、uuid、filed_at、version 各行"),
         "{}",
         run.stderr
     );

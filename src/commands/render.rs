@@ -746,7 +746,7 @@ fn check_serials(
                 && let Some(f) = registry
                     .latest(s)
                     .map_err(|e| registry_error(registry.path(), e))?
-                && f.name != p.record.subject_name()
+                && !same_subject(&f, &p.record)
             {
                 out.push(Err(Error::Rejected {
                     source: p.origin.name(),
@@ -875,6 +875,22 @@ fn check_serials(
         });
     }
     Ok(out)
+}
+
+/// Whether a filing and a record name the same account or group: a key in
+/// common (账号id or 群号, or platform/type and name). A filing whose record
+/// no longer reads is compared by name.
+fn same_subject(filing: &crate::registry::FilingRecord, record: &Record) -> bool {
+    match super::regen::stored_record(filing, crate::form::current()) {
+        Ok((stored, _)) => {
+            let keys = stored.subject_keys();
+            record
+                .subject_keys()
+                .iter()
+                .any(|k| keys.iter().any(|s| s.key == k.key))
+        }
+        Err(_) => filing.name == record.subject_name(),
+    }
 }
 
 /// Every key naming an account or group already filed (latest versions),

@@ -1058,6 +1058,19 @@ fn an_old_version_or_a_copied_uuid_never_replaces_a_filing() {
         "{}",
         run.stderr
     );
+    // Same name, another platform and id: still another account.
+    let copy: String = filed
+        .lines()
+        .filter(|l| !l.starts_with("serial"))
+        .map(|l| {
+            l.replace("微信", "微博")
+                .replace("gh_3f2a9c81d7e4", "weibo_0001")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&template, copy).expect("write");
+    let run = office.render(&[template.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(office.serials(), [serial]);
 }
 

@@ -52,6 +52,25 @@ pub fn regen(
             continue;
         }
         let serial = &filing.serial;
+        let older = registry
+            .latest(serial)
+            .map_err(|e| registry_error(registry.path(), e))?
+            .is_some_and(|l| l.version > filing.version);
+        // A registry row asking for absurd copies (edited by hand) would
+        // make pages without end: refused like a bad serial.
+        if let Some(out) = filing
+            .outputs
+            .iter()
+            .find(|o| !(1..=10).contains(&o.copies))
+        {
+            problems.push(Error::Registry(format!(
+                "登记簿（{}）中 {serial} 第 {} 版的份数是 {}：这一行不是 beian 写入的，可能被改动过；没有生成任何文件",
+                registry.path().display(),
+                filing.version,
+                out.copies
+            )));
+            continue;
+        }
         let stored_spec = match &filing.form_sha256 {
             Some(sha) => registry
                 .form_spec(sha)
@@ -96,9 +115,15 @@ pub fn regen(
             };
             // Named by the serial and the format, never by the name on
             // record (it is data, and could hold a path).
+            // An older version is named as such: it never replaces the
+            // current version's files in the same folder.
+            let stem = match older {
+                true => format!("{serial} 第{}版", filing.version),
+                false => serial.to_string(),
+            };
             let file_name = match shared {
-                2.. => format!("{serial}（{}份）.{}", out.copies, format.ext()),
-                _ => format!("{serial}.{}", format.ext()),
+                2.. => format!("{stem}（{}份）.{}", out.copies, format.ext()),
+                _ => format!("{stem}.{}", format.ext()),
             };
             let options = LayoutOptions {
                 copies: out.copies as usize,
@@ -174,7 +199,10 @@ pub fn regen(
             files.push((path, bytes));
         }
         files.push((
-            out_dir.join(format!("{serial}.toml")),
+            out_dir.join(match older {
+                true => format!("{serial} 第{}版.toml", filing.version),
+                false => format!("{serial}.toml"),
+            }),
             filed_source(&stamp, &record.to_toml()).into_bytes(),
         ));
     }

@@ -456,7 +456,7 @@ pub fn render_filed(
             };
             if let Some(v) = latest {
                 say(&format!(
-                    "  {} 已更正为第 {v} 版：第 {} 版的文件不再生成，以免覆盖第 {v} 版的文件；需要第 {} 版时：beian regen {} --version {} -o 目录",
+                    "  {} 已更正为第 {v} 版：第 {} 版的文件不再生成，以免覆盖第 {v} 版的文件；需要第 {} 版时：beian regen {} --version-of {} -o 目录",
                     f.serial, f.version, f.version, f.serial, f.version
                 ));
             }

@@ -1032,6 +1032,26 @@ fn an_old_version_or_a_copied_uuid_never_replaces_a_filing() {
         std::fs::read(&pdf).expect("pdf") == v2,
         "version 1 overwrote version 2"
     );
+    // Version 1 regenerated into the same folder is named as version 1.
+    let out = office.out();
+    let run = office.run(&[
+        "regen",
+        &serial,
+        "--version-of",
+        "1",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        out.join(format!("{serial} 第1版.pdf")).exists(),
+        "{:?}",
+        listing(&out)
+    );
+    assert!(
+        std::fs::read(&pdf).expect("pdf") == v2,
+        "regen of version 1 overwrote version 2"
+    );
 
     // The filed record copied as a template: serial deleted, uuid kept.
     let filed =

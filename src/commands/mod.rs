@@ -402,6 +402,9 @@ pub fn registry_error(path: &Path, e: RegistryError) -> Error {
         RegistryError::SchemaTooNew { found, supported } => Error::Registry(format!(
             "登记簿「{shown}」由更新版本的 beian 写入（结构版本 {found}，本程序支持 {supported}）；请升级 beian"
         )),
+        RegistryError::WalOnReadOnlyDisk => Error::Registry(format!(
+            "登记簿「{shown}」在只读的磁盘上，还有最近的备案没有并入主文件（{shown}-wal）：只读时读不全，没有下任何结论；请把登记簿连同 -wal 文件复制到可写的位置，用 --registry 指向副本再查看"
+        )),
         RegistryError::SchemaTooOld { found } => Error::Registry(format!(
             "登记簿「{shown}」是旧版本 beian 的格式（结构版本 {found}），只读时无法升级；请在可写的位置用 beian 备案或 beian backup 一次，再读取"
         )),

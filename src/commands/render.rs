@@ -23,7 +23,7 @@ use crate::io::{self, Source};
 use crate::layout::{self, Layout, LayoutOptions};
 use crate::pipeline::Prepared;
 use crate::record::validate::overflow_violation;
-use crate::record::{Record, Stamp, Syntax};
+use crate::record::{FormKind, Record, Stamp, Syntax};
 use crate::registry::sha256_hex;
 use crate::registry::{FileError, Filed, FilingRequest, Output, Registry};
 use crate::render::pdf::PdfError;
@@ -275,7 +275,20 @@ pub fn render_draft(
             .serial
             .as_ref()
             .map(|serial| format!("{serial} {}", FormSpec::get(p.record.form).copies.draft))
-            .or_else(|| p.origin.stem())
+            .or_else(|| {
+                // A record file named like a serial (a filed record with its
+                // stamp deleted): its draft never takes the filed form's name.
+                p.origin.stem().map(|stem| {
+                    let config = crate::registry::RegistryConfig::default();
+                    let numbered = FormKind::ALL
+                        .iter()
+                        .any(|f| config.format_for(*f).parse_serial(&stem).is_some());
+                    match numbered {
+                        true => format!("{stem} {}", FormSpec::get(p.record.form).copies.draft),
+                        false => stem,
+                    }
+                })
+            })
             .or_else(|| p.stamp.uuid.clone())
             .unwrap_or_else(|| "record".to_owned());
         for &f in formats {

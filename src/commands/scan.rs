@@ -16,7 +16,7 @@ pub fn is_picture(head: &[u8]) -> bool {
 }
 
 /// The largest picture read: a phone photo is a few MB.
-const MAX_PICTURE_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_PICTURE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The QR payloads of beian found in a picture.
 pub fn payloads(bytes: &[u8]) -> Result<Vec<Payload>, String> {
@@ -171,47 +171,67 @@ pub fn check(registry: &Registry, file: &Path, say: Say<'_>) -> Result<Option<St
             Err(why) => return Ok(Some(format!("{}：{why}", file.display()))),
         },
     };
-    let Some(payload) = found.first() else {
+    if found.is_empty() {
         return Ok(Some(format!(
             "{}：图中没有找到 beian 备案表的二维码（在表格右上角、联次旁）；请拍清楚二维码，或扫描成 150 dpi 以上的图片",
             file.display()
         )));
-    };
-    let serial = &payload.serial;
-    let v = payload.version;
-    let filing = registry
-        .version(serial, v)
+    }
+    // Every form in the picture is checked (a scan of several forms).
+    let mut problems = Vec::new();
+    for payload in &found {
+        let serial = &payload.serial;
+        let v = payload.version;
+        let filing = registry
+            .version(serial, v)
+            .map_err(|e| registry_error(registry.path(), e))?;
+        let problem = match filing {
+            None => Some(format!(
+                "{}：二维码写着 {serial} 第 {v} 版，但登记簿中没有这一版 —— 不是本登记簿备案的表格",
+                file.display()
+            )),
+            Some(f) if !f.content_sha256.starts_with(&payload.digest) => Some(format!(
+                "{}：二维码写着 {serial} 第 {v} 版，但与登记的记录不符（摘要 {} ≠ {}）—— 二维码被改动过，或不是 beian 印的",
+                file.display(),
+                payload.digest,
+                f.content_sha256
+                    .get(..payload.digest.len())
+                    .unwrap_or_default()
+            )),
+            Some(f) => {
+                let latest = registry
+                    .latest(serial)
+                    .map_err(|e| registry_error(registry.path(), e))?
+                    .map_or(v, |l| l.version);
+                let state = match latest > v {
+                    true => format!("；注意：该编号已更正为第 {latest} 版，这张是旧版"),
+                    false => "，是现行版本".to_owned(),
+                };
+                say(&format!(
+                    "{}：二维码核对一致 —— {serial} 第 {v} 版（{}，{}备案）{state}。二维码只证明编号与版本，表上的文字请与 beian regen {serial} 生成的原件对照",
+                    file.display(),
+                    f.name,
+                    f.filed_at.get(..10).unwrap_or(&f.filed_at)
+                ));
+                None
+            }
+        };
+        problems.extend(problem);
+    }
+    if problems.is_empty() {
+        return Ok(None);
+    }
+    // Before saying a form is not on record: a damaged registry would make
+    // a genuine one look unknown.
+    let sound = registry
+        .quick_check()
         .map_err(|e| registry_error(registry.path(), e))?;
-    let Some(filing) = filing else {
-        return Ok(Some(format!(
-            "{}：二维码写着 {serial} 第 {v} 版，但登记簿中没有这一版 —— 不是本登记簿备案的表格",
-            file.display()
-        )));
-    };
-    if !filing.content_sha256.starts_with(&payload.digest) {
-        return Ok(Some(format!(
-            "{}：二维码写着 {serial} 第 {v} 版，但与登记的记录不符（摘要 {} ≠ {}）—— 二维码被改动过，或不是 beian 印的",
-            file.display(),
-            payload.digest,
-            filing
-                .content_sha256
-                .get(..payload.digest.len())
-                .unwrap_or_default()
+    if !sound {
+        return Err(Error::Registry(format!(
+            "登记簿「{}」已损坏，无法判断扫描件是否为登记的表格（没有下结论）；请用备份恢复：beian restore 备份文件 --registry {}",
+            registry.path().display(),
+            registry.path().display()
         )));
     }
-    let latest = registry
-        .latest(serial)
-        .map_err(|e| registry_error(registry.path(), e))?
-        .map_or(v, |l| l.version);
-    let state = match latest > v {
-        true => format!("；注意：该编号已更正为第 {latest} 版，这张是旧版"),
-        false => "，是现行版本".to_owned(),
-    };
-    say(&format!(
-        "{}：二维码核对一致 —— {serial} 第 {v} 版（{}，{}备案）{state}。二维码只证明编号与版本，表上的文字请与 beian regen {serial} 生成的原件对照",
-        file.display(),
-        filing.name,
-        filing.filed_at.get(..10).unwrap_or(&filing.filed_at)
-    ));
-    Ok(None)
+    Ok(Some(problems.join("\n")))
 }

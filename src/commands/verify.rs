@@ -89,6 +89,7 @@ pub fn verify(registry: &Registry, files: &[PathBuf], say: Say<'_>) -> Result<()
         // PDF, checked by the QR code in its pictures.
         if read.titles.is_empty()
             && read.pdf
+            && std::fs::metadata(file).is_ok_and(|m| m.len() <= super::scan::MAX_PICTURE_BYTES)
             && std::fs::read(file).is_ok_and(|b| !super::scan::pdf_pictures(&b).is_empty())
         {
             if let Some(problem) = super::scan::check(registry, file, say)? {
@@ -118,7 +119,7 @@ pub fn verify(registry: &Registry, files: &[PathBuf], say: Say<'_>) -> Result<()
                 f.name
             ),
             (Some(serial), None) => format!(
-                "{}：不是登记的原件 —— 它自称是 {serial}，但登记簿中没有这个编号（SHA-256 {sha}）；它可能来自另一份登记簿，或是伪造的",
+                "{}：不是登记的原件 —— 表上写着「{serial}」，但登记簿中没有这个编号（SHA-256 {sha}）；它可能是草稿、来自另一份登记簿，或是伪造的",
                 file.display()
             ),
             (None, _) => format!(

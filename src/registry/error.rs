@@ -41,6 +41,9 @@ pub enum RegistryError {
     /// Opened read-only, the database has an older schema than this `beian`
     /// reads (a writing command migrates it).
     SchemaTooOld { found: i64 },
+    /// On a read-only disk, with commits still in its `-wal` that cannot be
+    /// read without writing: reading it would miss recent filings.
+    WalOnReadOnlyDisk,
     /// An internal limit or invariant failed (overflow, WAL unavailable).
     Internal(String),
     /// SQLite failed; see [`RegistryError::is_busy`] for lock timeouts.
@@ -73,6 +76,7 @@ impl fmt::Display for RegistryError {
                 f,
                 "registry schema version {found} is newer than supported ({supported})"
             ),
+            Self::WalOnReadOnlyDisk => write!(f, "registry on a read-only disk with a pending wal"),
             Self::SchemaTooOld { found } => {
                 write!(f, "registry schema version {found} needs migrating")
             }

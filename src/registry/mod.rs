@@ -296,6 +296,12 @@ impl Registry {
                 ) =>
             {
                 drop(conn);
+                // Read as immutable, the filings still in the -wal would be
+                // missed: a genuine recent form would look unknown.
+                let wal = PathBuf::from(format!("{}-wal", path.display()));
+                if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                    return Err(RegistryError::WalOnReadOnlyDisk);
+                }
                 let uri = format!("file:{}?immutable=1", uri_path(path));
                 let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?;
                 let version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

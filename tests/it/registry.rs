@@ -984,6 +984,30 @@ fn a_draft_of_a_numbered_record_is_marked_and_kept_apart() {
             "{page}"
         );
     }
+    // A filed record with its stamp deleted, its file still named by the
+    // serial: its draft takes another name too.
+    let unstamped: String = std::fs::read_to_string(&toml)
+        .expect("filed")
+        .lines()
+        .filter(|l| {
+            !["serial", "uuid", "filed_at", "version"]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let tmpl = office.path().join("tmpl");
+    std::fs::create_dir_all(&tmpl).expect("mkdir");
+    std::fs::write(tmpl.join(format!("{serial}.toml")), unstamped).expect("write");
+    let run = office.run(&[
+        "render",
+        "--draft",
+        tmpl.join(format!("{serial}.toml")).to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(&filed_pdf).expect("filed"), filed);
     // A new record's draft: no mark, no number.
     let run = office.run(&[
         "render",

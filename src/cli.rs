@@ -201,6 +201,9 @@ enum Cmd {
         /// beian backup 生成的备份文件
         #[arg(value_name = "文件")]
         file: PathBuf,
+        /// 登记簿完好、且有备份之后备案的编号时，也照样恢复
+        #[arg(long)]
+        force: bool,
     },
     /// 空白表：供手工填写的表格（所有印刷文字、空白栏、未勾选的方框）
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
@@ -303,7 +306,10 @@ pub enum Command {
         serial: String,
     },
     Backup(PathBuf),
-    Restore(PathBuf),
+    Restore {
+        file: PathBuf,
+        force: bool,
+    },
     Register {
         filter: ListFilter,
         output: PathBuf,
@@ -428,7 +434,7 @@ impl Invocation {
             },
             Cmd::Show { serial } => Command::Show { serial },
             Cmd::Backup { file } => Command::Backup(file),
-            Cmd::Restore { file } => Command::Restore(file),
+            Cmd::Restore { file, force } => Command::Restore { file, force },
             Cmd::Register {
                 output,
                 form,

@@ -40,10 +40,12 @@ pub fn backup(registry: &Registry, file: &Path, say: Say<'_>) -> Result<(), Erro
 }
 
 /// Puts the registry back from `file`: the backup is checked first (a beian
-/// registry, undamaged), the registry as it was is kept beside it as
-/// `<name>.恢复前`, then the backup's pages are copied in through SQLite, so
-/// that its -wal and locks stay right.
-pub fn restore(settings: &Settings, file: &Path, say: Say<'_>) -> Result<(), Error> {
+/// registry, undamaged); a sound registry with filings the backup lacks is
+/// not replaced without `force`; the registry as it was is kept beside it
+/// as `<name>.恢复前-<time>`; the backup's pages are copied in through SQLite
+/// (its -wal and locks stay right), and numbers handed out before stay
+/// handed out.
+pub fn restore(settings: &Settings, file: &Path, force: bool, say: Say<'_>) -> Result<(), Error> {
     let target = settings.registry()?;
     if !file.is_file() {
         return Err(Error::Usage(format!(
@@ -73,20 +75,85 @@ pub fn restore(settings: &Settings, file: &Path, say: Say<'_>) -> Result<(), Err
         .list(&Default::default())
         .map_err(|e| registry_error(file, e))?
         .len();
-    let mut registry = open(settings)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Never over an earlier one: each restore keeps its own.
     let kept = target.with_file_name(format!(
-        "{}.恢复前",
-        target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        "{name}.恢复前-{}",
+        chrono::Local::now().format("%Y%m%d-%H%M%S")
     ));
-    registry
-        .backup_to(&kept)
-        .map_err(|e| registry_error(target, e))?;
-    registry
-        .restore_from(&source)
-        .map_err(|e| registry_error(target, e))?;
+    let backed = source.serials().map_err(|e| registry_error(file, e))?;
+    match open(settings) {
+        Ok(mut registry) => {
+            let sound = registry.quick_check().unwrap_or(false);
+            let mut numbers = registry.sequences().unwrap_or_default();
+            // A number imported by hand counts too: past it, nothing is
+            // handed out again either.
+            for serial in registry.serials().unwrap_or_default() {
+                if backed.contains(&serial) {
+                    continue;
+                }
+                let Ok(Some(f)) = registry.latest(&serial) else {
+                    continue;
+                };
+                if let Some((year, seq)) =
+                    registry.config().format_for(f.form).parse_serial(&serial)
+                {
+                    let key_year = match registry.config().format_for(f.form).has_year() {
+                        true => year.unwrap_or(f.year),
+                        false => 0,
+                    };
+                    numbers.push((f.form, key_year, seq.saturating_add(1)));
+                }
+            }
+            if sound && !force {
+                // Filings made after the backup would lose their record,
+                // and their numbers would be handed out again.
+                let newer: Vec<String> = registry
+                    .serials()
+                    .map_err(|e| registry_error(target, e))?
+                    .into_iter()
+                    .filter(|s| !backed.contains(s))
+                    .collect();
+                if !newer.is_empty() {
+                    let shown: Vec<&str> = newer.iter().take(10).map(String::as_str).collect();
+                    return Err(Error::Usage(format!(
+                        "登记簿完好，而且有 {} 个编号是备份之后备案的（{}{}），恢复会丢掉它们的登记；没有做任何改动。\
+                         登记簿损坏时才需要恢复；确要恢复，请加 --force，之后用这些编号的备案记录重新登记：beian render --import 输出/编号.toml",
+                        newer.len(),
+                        shown.join("、"),
+                        if newer.len() > 10 { "……" } else { "" }
+                    )));
+                }
+            }
+            registry
+                .backup_to(&kept)
+                .map_err(|e| registry_error(target, e))?;
+            registry
+                .restore_from(&source)
+                .map_err(|e| registry_error(target, e))?;
+            // Numbers handed out before the restore stay handed out.
+            registry
+                .raise_sequences(&numbers)
+                .map_err(|e| registry_error(target, e))?;
+        }
+        // Too damaged to open: set aside as it is, the backup copied in.
+        Err(_) => {
+            for suffix in ["", "-wal", "-shm"] {
+                let from = std::path::PathBuf::from(format!("{}{suffix}", target.display()));
+                if from.exists() {
+                    let to = std::path::PathBuf::from(format!("{}{suffix}", kept.display()));
+                    std::fs::rename(&from, &to)
+                        .map_err(|e| Error::io(&from, "移开损坏的登记簿", e))?;
+                }
+            }
+            source
+                .backup_to(target)
+                .map_err(|e| registry_error(target, e))?;
+        }
+    }
     say(&format!(
         "已用 {} 恢复登记簿 {}（{filings} 个编号）；恢复前的登记簿另存为 {}",
         file.display(),

@@ -152,7 +152,7 @@ pub fn run(invocation: Invocation, say: Say<'_>, tell: Tell<'_>) -> Result<(), E
         }
         Command::Show { serial } => show(&open_existing(&settings)?, &serial, say),
         Command::Backup(file) => backup::backup(&open_existing(&settings)?, &file, say),
-        Command::Restore(file) => backup::restore(&settings, &file, say),
+        Command::Restore { file, force } => backup::restore(&settings, &file, force, say),
     }
 }
 

@@ -388,6 +388,41 @@ impl Registry {
         Ok(())
     }
 
+    /// Every serial on record (any version), for comparing registries.
+    pub fn serials(&self) -> Result<Vec<String>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT serial FROM filing ORDER BY serial")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The next number of each form and year.
+    pub fn sequences(&self) -> Result<Vec<(FormKind, i32, u32)>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT form, year, next_seq FROM sequence")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Raises each form's and year's next number to at least the one given:
+    /// numbers handed out before a restore are not handed out again.
+    pub fn raise_sequences(&mut self, seqs: &[(FormKind, i32, u32)]) -> Result<(), RegistryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (form, year, next) in seqs {
+            tx.execute(
+                "INSERT INTO sequence (form, year, next_seq) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (form, year) DO UPDATE SET next_seq = max(next_seq, excluded.next_seq)",
+                params![form, year, next],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Replaces this registry's contents with `source`'s (SQLite's backup
     /// API, into this connection: its journal and locks stay consistent).
     pub fn restore_from(&mut self, source: &Registry) -> Result<(), RegistryError> {

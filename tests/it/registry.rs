@@ -1213,6 +1213,35 @@ fn a_damaged_registry_is_said_and_restored_from_a_backup() {
     assert_eq!(office.render(&["examples/douyin.json", "--import"]).code, 0);
     assert_eq!(office.serials().len(), 3);
 
+    // A sound registry with a filing the backup lacks is not replaced
+    // without --force; with it, that filing's number is not handed out again.
+    assert_eq!(
+        office
+            .render(&["tests/fixtures/good/account-people.toml"])
+            .code,
+        0
+    );
+    let before = office.serials();
+    let run = office.run(&["restore", backup.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("备份之后备案的"), "{}", run.stderr);
+    assert_eq!(office.serials(), before);
+    let run = office.run(&["restore", backup.to_str().expect("utf-8"), "--force"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        office
+            .render(&["tests/fixtures/good/account-long.toml"])
+            .code,
+        0
+    );
+    let after = office.serials();
+    let lost: Vec<&String> = before.iter().filter(|s| !after.contains(s)).collect();
+    assert_eq!(lost.len(), 2, "{before:?} / {after:?}");
+    for s in &lost {
+        assert!(!after.contains(s), "{s} handed out again");
+    }
+    let newest = after.iter().max().expect("serials");
+    assert!(before.iter().all(|b| b < newest), "{before:?} / {after:?}");
     // Something that is not a backup is refused, and changes nothing.
     let junk = office.path().join("junk.db");
     std::fs::write(&junk, "not a database").expect("write");

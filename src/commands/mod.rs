@@ -402,6 +402,12 @@ pub fn registry_error(path: &Path, e: RegistryError) -> Error {
         RegistryError::SchemaTooNew { found, supported } => Error::Registry(format!(
             "登记簿「{shown}」由更新版本的 beian 写入（结构版本 {found}，本程序支持 {supported}）；请升级 beian"
         )),
+        RegistryError::Duplicate { serial } => Error::Rejected {
+            source: format!("编号 {serial}"),
+            violations: vec![serial_violation(format!(
+                "这个帐号或群刚刚已备案为 {serial}（另一处同时在备案）；要更正它，请在记录里写上 serial = \"{serial}\"；确是另一个，请加 --allow-duplicate"
+            ))],
+        },
         RegistryError::WalOnReadOnlyDisk => Error::Registry(format!(
             "登记簿「{shown}」在只读的磁盘上，还有最近的备案没有并入主文件（{shown}-wal）：只读时读不全，没有下任何结论；请把登记簿连同 -wal 文件复制到可写的位置，用 --registry 指向副本再查看"
         )),

@@ -411,10 +411,15 @@ pub fn render_filed(
         .collect();
     for chunk in todo.chunks(FILE_AT_ONCE) {
         let contents: Vec<String> = chunk.iter().map(|(p, _)| p.record.to_toml()).collect();
+        let subjects: Vec<Vec<String>> = chunk
+            .iter()
+            .map(|(p, _)| p.record.subject_keys().into_iter().map(|k| k.key).collect())
+            .collect();
         let requests: Vec<FilingRequest> = chunk
             .iter()
             .zip(&contents)
-            .map(|((p, serial), content)| FilingRequest {
+            .zip(&subjects)
+            .map(|(((p, serial), content), subjects)| FilingRequest {
                 form: p.record.form,
                 serial: *serial,
                 import,
@@ -425,6 +430,8 @@ pub fn render_filed(
                 now,
                 filed_at: p.stamp.filed_at.as_deref(),
                 version: p.stamp.version,
+                subjects,
+                allow_duplicate,
                 beian_version: env!("CARGO_PKG_VERSION"),
                 output_revision: OUTPUT_REVISION,
                 form_spec: &FormSpec::get(p.record.form).source,

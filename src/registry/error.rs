@@ -36,6 +36,8 @@ pub enum RegistryError {
     BadUuid(String),
     /// `beian.toml` could not be parsed.
     Config(String),
+    /// A new filing names an account or group already filed under `serial`.
+    Duplicate { serial: String },
     /// The database was migrated by a newer `beian` than this one.
     SchemaTooNew { found: i64, supported: i64 },
     /// Opened read-only, the database has an older schema than this `beian`
@@ -76,6 +78,7 @@ impl fmt::Display for RegistryError {
                 f,
                 "registry schema version {found} is newer than supported ({supported})"
             ),
+            Self::Duplicate { serial } => write!(f, "already filed as {serial}"),
             Self::WalOnReadOnlyDisk => write!(f, "registry on a read-only disk with a pending wal"),
             Self::SchemaTooOld { found } => {
                 write!(f, "registry schema version {found} needs migrating")

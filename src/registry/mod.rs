@@ -71,6 +71,12 @@ pub struct FilingRequest<'a> {
     /// The version the record carries, if any: kept on import like
     /// `filed_at` (a corrected filing rebuilt from its filed record).
     pub version: Option<u32>,
+    /// The keys naming the record's account or group
+    /// ([`crate::record::SubjectKey::key`]): a new filing whose key is
+    /// already another serial's is refused ([`RegistryError::Duplicate`]).
+    pub subjects: &'a [String],
+    /// File a new record even if its account or group is another serial's.
+    pub allow_duplicate: bool,
     /// Version of the `beian` doing the filing, kept for forensics.
     pub beian_version: &'a str,
     /// [`crate::render::OUTPUT_REVISION`] of the renderer: outputs are
@@ -828,6 +834,11 @@ fn stamp_filing(
             filed
         }
         (None, _) => {
+            if !req.allow_duplicate
+                && let Some(serial) = subject_serial(tx, req.subjects)?
+            {
+                return Err(RegistryError::Duplicate { serial });
+            }
             let year = req.now.year();
             let (serial, seq) = allocate(tx, form, &format, year)?;
             let filed = Filed {
@@ -1041,7 +1052,25 @@ fn insert_filing(
         filed.output_revision,
         filed.form_sha256,
     ])?;
+    for key in req.subjects {
+        conn.prepare_cached("INSERT OR IGNORE INTO subject (key, serial) VALUES (?1, ?2)")?
+            .execute(params![key, filed.serial])?;
+    }
     Ok(())
+}
+
+/// The serial filed under one of `keys`, if any.
+fn subject_serial(conn: &Connection, keys: &[String]) -> Result<Option<String>, RegistryError> {
+    for key in keys {
+        let found = conn
+            .prepare_cached("SELECT serial FROM subject WHERE key = ?1 LIMIT 1")?
+            .query_row([key], |r| r.get::<_, String>(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
 }
 
 /// Stores an output's hash under the renderer's revision, or checks it

@@ -114,6 +114,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UNIQUE (form, year, seq)
     ) STRICT;
     ",
+    // 4: the keys that name each filing's account or group (账号id, 群号,
+    // platform and name), so that two processes filing one account at once
+    // cannot both give it a serial: checked inside the write transaction.
+    "
+    CREATE TABLE subject (
+        key    TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        PRIMARY KEY (key, serial)
+    ) STRICT;
+    ",
 ];
 
 pub(super) const FILING_COLUMNS: &str = "serial, version, form, year, seq, uuid, unit, name, \

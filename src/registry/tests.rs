@@ -26,6 +26,8 @@ fn request<'a>(content: &'a str, now: DateTime<FixedOffset>) -> FilingRequest<'a
         now,
         filed_at: None,
         version: None,
+        subjects: &[],
+        allow_duplicate: false,
         beian_version: "0.1.0",
         output_revision: 1,
         form_spec: "# the account form",
@@ -673,7 +675,7 @@ fn migrations_are_versioned() {
         Registry::open(&path),
         Err(RegistryError::SchemaTooNew {
             found: 99,
-            supported: 3
+            supported: 4
         })
     ));
 }
@@ -780,4 +782,28 @@ fn sha256_hex_is_lowercase_hex() {
         sha256_hex(b"abc"),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
+}
+
+/// Two filings naming one account (a key in common) cannot both get a
+/// serial, even when their processes checked before either filed: the
+/// second is refused inside its write transaction, naming the first.
+#[test]
+fn one_account_never_gets_two_serials() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let keys = vec!["account\u{0}微信\u{0}id\u{0}gh_1".to_owned()];
+    let (a, b) = (content(1), content(2));
+    let mut first = request(&a, at(2026, 3, 1));
+    first.subjects = &keys;
+    assert_eq!(file(&mut reg, &first).serial, "XMT-2026-0001");
+    let mut second = request(&b, at(2026, 3, 1));
+    second.subjects = &keys;
+    match reg.file(&second, pdf) {
+        Err(FileError::Registry(RegistryError::Duplicate { serial })) => {
+            assert_eq!(serial, "XMT-2026-0001")
+        }
+        other => panic!("{other:?}"),
+    }
+    second.allow_duplicate = true;
+    assert_eq!(file(&mut reg, &second).serial, "XMT-2026-0002");
 }

@@ -1504,19 +1504,25 @@ fn a_scan_of_a_filed_form_is_checked_by_its_qr_code() {
             .expect("png");
         scans.push(path);
     }
-    // And, where poppler is installed (CI), the real page rasterised.
-    if let Ok(status) = std::process::Command::new("pdftoppm")
-        .args(["-r", "150", "-png", "-f", "1", "-l", "1"])
-        .arg(&pdf)
-        .arg(office.path().join("page"))
-        .status()
-        && status.success()
-    {
-        let page = image::open(office.path().join("page-1.png"))
+    // And, where poppler is installed (CI), the real page rasterised at 150
+    // and 300 dpi, turned and speckled, saved as JPEG as a phone would.
+    for (dpi, degrees) in [("150", 2.0_f32), ("300", -3.0)] {
+        let stem = office.path().join(format!("page{dpi}"));
+        let made = std::process::Command::new("pdftoppm")
+            .args(["-r", dpi, "-png", "-f", "1", "-l", "1"])
+            .arg(&pdf)
+            .arg(&stem)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !made {
+            continue;
+        }
+        let page = image::open(office.path().join(format!("page{dpi}-1.png")))
             .expect("page")
             .to_luma8();
-        let path = office.path().join("page-crooked.jpg");
-        crooked(&page, 2.0, 7).save(&path).expect("jpg");
+        let path = office.path().join(format!("page{dpi}-crooked.jpg"));
+        crooked(&page, degrees, 7).save(&path).expect("jpg");
         scans.push(path);
     }
     for scan in &scans {

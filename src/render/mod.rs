@@ -27,9 +27,9 @@ use crate::layout::Layout;
 /// 3. Real values on a faithful form (issue 8): values wrap in their cells
 ///    by words, rows grow, per-row cell widths as in the original, room to
 ///    sign and date, no character alone on a paragraph's last line.
-/// 4. A QR code on every copy of a filed PDF (serial, version, digest of the
-///    record; issue 10), in the right margin beside the copy mark. DOCX and
-///    drafts unchanged.
+/// 4. A QR code on every copy of a filed form (serial, version, digest of
+///    the record; issue 10), in the right margin beside the copy mark: drawn
+///    in the PDF, an anchored picture in the DOCX. Drafts unchanged.
 pub const OUTPUT_REVISION: u32 = 4;
 
 /// An output format.

@@ -731,3 +731,51 @@ fn snapshot_of_the_document_xml() {
         readable(&part(&docx(&layout, false), "word/document.xml"))
     );
 }
+
+/// A filed form's DOCX carries its QR code too: one PNG picture, anchored
+/// on every copy at the layout's place, named by its relationship, with the
+/// payload as its description; a draft's DOCX has none.
+#[test]
+fn a_filed_docx_carries_the_qr_code_as_a_picture() {
+    let text = std::fs::read_to_string(root().join("examples/account.toml")).expect("read");
+    let filed = format!(
+        "serial = \"XMT-2026-0001\"\nuuid = \"00000000-0000-4000-8000-000000000001\"\nfiled_at = 2026-03-01T09:30:00+08:00\n{text}"
+    );
+    let (record, stamp, mut layout) = beian::pipeline::prepare_stamped(
+        &beian::io::Source::Stdin,
+        &filed,
+        None,
+        Default::default(),
+    )
+    .expect("filed record");
+    let draft = docx(&layout, false);
+    assert!(parts(&draft).iter().all(|(n, _)| !n.contains("media")));
+    beian::layout::add_qr(&mut layout, &record, &stamp, 1);
+    let bytes = docx(&layout, false);
+    let png = parts(&bytes)
+        .into_iter()
+        .find(|(n, _)| n == "word/media/qr.png")
+        .expect("the picture");
+    let picture = image::load_from_memory(&png.1).expect("a PNG").to_luma8();
+    assert_eq!(picture.width(), 25 * 8);
+    let rels = part(&bytes, "word/_rels/document.xml.rels");
+    assert!(
+        rels.contains("Id=\"rId4\"") && rels.contains("media/qr.png"),
+        "{rels}"
+    );
+    assert!(part(&bytes, "[Content_Types].xml").contains("Extension=\"png\""));
+    let document = part(&bytes, "word/document.xml");
+    let doc = roxmltree::Document::parse(&document).expect("xml");
+    let anchors: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "docPr")
+        .collect();
+    assert_eq!(anchors.len(), layout.pages.len());
+    for a in anchors {
+        assert!(
+            a.attribute("descr")
+                .is_some_and(|d| d.starts_with("BEIAN:XMT-2026-0001:V1:")),
+            "{a:?}"
+        );
+    }
+}

@@ -3,11 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::fonts::{shipped_family, tagged};
-use super::xml::{NS_MC, NS_W, NS_W14, Xml};
+use super::xml::{NS_A, NS_MC, NS_PIC, NS_R, NS_W, NS_W14, NS_WP, Xml};
 use crate::fonts;
 use crate::form::{Align, VAlign};
 use crate::layout::{
-    Block, Cell, Font, ItemKind, Layout, Page, Para, Placement, Slot, Span, Table,
+    Block, Cell, Font, ItemKind, Layout, Page, Para, Placement, QrMark, Slot, Span, Table,
 };
 
 // ---------------------------------------------------------------------------
@@ -68,7 +68,16 @@ pub(super) struct Body {
     pub(super) used: BTreeMap<String, Used>,
     /// The first paragraph's run style, for the document defaults.
     pub(super) first_style: Option<RunStyle>,
+    /// A copy's QR code, anchored in the next paragraph written.
+    pending_qr: Option<QrMark>,
+    /// Whether any copy has a QR code (the package then holds its picture).
+    pub(super) has_qr: bool,
 }
+
+/// The relationship id of the QR code's picture (`word/media/qr.png`).
+pub(super) const QR_REL: &str = "rId4";
+/// EMU per point.
+const EMU_PER_PT: f32 = 12_700.0;
 
 /// How a shipped font file is used.
 pub(super) struct Used {
@@ -103,15 +112,24 @@ impl Body {
 
     pub(super) fn document(&mut self, layout: &Layout) -> String {
         self.xml = Some(Xml::new());
-        self.x().open(
-            "w:document",
-            &[
-                ("xmlns:mc", &NS_MC),
-                ("xmlns:w", &NS_W),
-                ("xmlns:w14", &NS_W14),
-                ("mc:Ignorable", &"w14"),
-            ],
-        );
+        // The drawing namespaces only where a QR code is drawn: a draft's
+        // document stays as it was, byte for byte.
+        let drawing = layout.pages.iter().any(|p| p.qr.is_some());
+        let mut attrs: Vec<(&str, &dyn std::fmt::Display)> = vec![
+            ("xmlns:mc", &NS_MC),
+            ("xmlns:w", &NS_W),
+            ("xmlns:w14", &NS_W14),
+        ];
+        if drawing {
+            attrs.extend([
+                ("xmlns:r", &NS_R as &dyn std::fmt::Display),
+                ("xmlns:wp", &NS_WP),
+                ("xmlns:a", &NS_A),
+                ("xmlns:pic", &NS_PIC),
+            ]);
+        }
+        attrs.push(("mc:Ignorable", &"w14"));
+        self.x().open("w:document", &attrs);
         self.x().open("w:body", &[]);
         for (i, page) in layout.pages.iter().enumerate() {
             self.page(page, i > 0);
@@ -128,6 +146,12 @@ impl Body {
     /// frames, then the blocks in the flow in order; the first block in the
     /// flow starts a new page after the first copy.
     fn page(&mut self, page: &Page, page_break: bool) {
+        // The QR code of a filed form: a picture anchored to the page, in the
+        // first paragraph of the copy (it takes no room in the flow).
+        if let Some(qr) = &page.qr {
+            self.has_qr = true;
+            self.pending_qr = Some(qr.clone());
+        }
         let in_margin = |b: &Block| matches!(b, Block::Para(p) if p.place == Placement::Margin);
         let frames: Vec<&Para> = page
             .blocks
@@ -285,6 +309,11 @@ impl Body {
         );
         style.write(x, RunKind::Text);
         x.close("w:pPr");
+        if let Some(qr) = self.pending_qr.take() {
+            self.next_id += 1;
+            let id = self.next_id;
+            qr_drawing(self.x(), &qr, id);
+        }
         if p.seal {
             // A clear area: no text.
         } else if let Some(lines) = kept_lines(p) {
@@ -667,6 +696,100 @@ fn checkbox(x: &mut Xml, style: &RunStyle, id: u32, checked: bool) {
     text_run(x, style, RunKind::Symbol, glyph.encode_utf8(&mut [0; 4]));
     x.close("w:sdtContent");
     x.close("w:sdt");
+}
+
+/// A QR code as a picture anchored to the page at the layout's place, in
+/// front of the text, taking no room (`wrapNone`).
+fn qr_drawing(x: &mut Xml, qr: &QrMark, id: u32) {
+    let emu = |pt: f32| (pt * EMU_PER_PT).round() as i64;
+    let side = emu(qr.module * qr.size as f32);
+    let id = id.to_string();
+    let name = format!("QR {id}");
+    x.open("w:r", &[]);
+    x.open("w:drawing", &[]);
+    x.open(
+        "wp:anchor",
+        &[
+            ("distT", &0),
+            ("distB", &0),
+            ("distL", &0),
+            ("distR", &0),
+            ("simplePos", &0),
+            ("relativeHeight", &1),
+            ("behindDoc", &0),
+            ("locked", &1),
+            ("layoutInCell", &0),
+            ("allowOverlap", &1),
+        ],
+    );
+    x.empty("wp:simplePos", &[("x", &0), ("y", &0)]);
+    x.open("wp:positionH", &[("relativeFrom", &"page")]);
+    x.leaf("wp:posOffset", &[], &emu(qr.x).to_string());
+    x.close("wp:positionH");
+    x.open("wp:positionV", &[("relativeFrom", &"page")]);
+    x.leaf("wp:posOffset", &[], &emu(qr.y).to_string());
+    x.close("wp:positionV");
+    x.empty("wp:extent", &[("cx", &side), ("cy", &side)]);
+    x.empty(
+        "wp:effectExtent",
+        &[("l", &0), ("t", &0), ("r", &0), ("b", &0)],
+    );
+    x.empty("wp:wrapNone", &[]);
+    x.empty(
+        "wp:docPr",
+        &[("id", &id), ("name", &name), ("descr", &qr.text)],
+    );
+    x.empty("wp:cNvGraphicFramePr", &[]);
+    x.open("a:graphic", &[]);
+    x.open(
+        "a:graphicData",
+        &[(
+            "uri",
+            &"http://schemas.openxmlformats.org/drawingml/2006/picture",
+        )],
+    );
+    x.open("pic:pic", &[]);
+    x.open("pic:nvPicPr", &[]);
+    x.empty("pic:cNvPr", &[("id", &0), ("name", &"qr.png")]);
+    x.empty("pic:cNvPicPr", &[]);
+    x.close("pic:nvPicPr");
+    x.open("pic:blipFill", &[]);
+    x.empty("a:blip", &[("r:embed", &QR_REL)]);
+    x.open("a:stretch", &[]);
+    x.empty("a:fillRect", &[]);
+    x.close("a:stretch");
+    x.close("pic:blipFill");
+    x.open("pic:spPr", &[]);
+    x.open("a:xfrm", &[]);
+    x.empty("a:off", &[("x", &0), ("y", &0)]);
+    x.empty("a:ext", &[("cx", &side), ("cy", &side)]);
+    x.close("a:xfrm");
+    x.open("a:prstGeom", &[("prst", &"rect")]);
+    x.empty("a:avLst", &[]);
+    x.close("a:prstGeom");
+    x.close("pic:spPr");
+    x.close("pic:pic");
+    x.close("a:graphicData");
+    x.close("a:graphic");
+    x.close("wp:anchor");
+    x.close("w:drawing");
+    x.close("w:r");
+}
+
+/// The QR code's picture: 8 pixels a module, black on white, no quiet
+/// zone (the page around it is white). PNG, so that it stays sharp.
+pub(super) fn qr_png(qr: &QrMark) -> Option<Vec<u8>> {
+    const PX: u32 = 8;
+    let size = u32::try_from(qr.size).ok()?;
+    let img = image::GrayImage::from_fn(size * PX, size * PX, |x, y| {
+        let (c, r) = ((x / PX) as usize, (y / PX) as usize);
+        let dark = qr.dark.get(r * qr.size + c).copied().unwrap_or(false);
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .ok()?;
+    Some(png)
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ use std::fmt::{self, Display};
 use crate::layout::Layout;
 use document::{Body, LATIN_FONT, RunStyle};
 use fonts::{font_rels, font_table};
-use package::{DOCUMENT_RELS, ROOT_RELS, app, content_types, core, package};
+use package::{DOCUMENT_RELS, DOCUMENT_RELS_QR, ROOT_RELS, app, content_types, core, package};
 use styles::{settings, styles};
 
 /// How to write the DOCX.
@@ -138,16 +138,34 @@ pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxErr
         size: 21,
     });
 
+    // A filed form's QR code: one picture, anchored on every copy.
+    // (The drawings name the picture: it is always in the package when they
+    // are, even should encoding it fail.)
+    let qr = body.has_qr.then(|| {
+        layout
+            .pages
+            .iter()
+            .find_map(|p| p.qr.as_ref())
+            .and_then(document::qr_png)
+            .unwrap_or_default()
+    });
     let mut parts: Vec<(String, Vec<u8>)> = vec![
         (
             "[Content_Types].xml".into(),
-            content_types(!embedded.is_empty()).into(),
+            content_types(!embedded.is_empty(), qr.is_some()).into(),
         ),
         ("_rels/.rels".into(), ROOT_RELS.into()),
         ("docProps/app.xml".into(), app(layout).into()),
         ("docProps/core.xml".into(), core(layout).into()),
         ("word/document.xml".into(), document.into()),
-        ("word/_rels/document.xml.rels".into(), DOCUMENT_RELS.into()),
+        (
+            "word/_rels/document.xml.rels".into(),
+            match qr.is_some() {
+                true => DOCUMENT_RELS_QR,
+                false => DOCUMENT_RELS,
+            }
+            .into(),
+        ),
         ("word/styles.xml".into(), styles(&defaults).into()),
         (
             "word/settings.xml".into(),
@@ -158,6 +176,9 @@ pub fn render(layout: &Layout, options: &DocxOptions) -> Result<Vec<u8>, DocxErr
             font_table(&office, &latin, &body.used, &embedded, tag.as_deref())?.into(),
         ),
     ];
+    if let Some(png) = qr {
+        parts.push(("word/media/qr.png".into(), png));
+    }
     if !embedded.is_empty() {
         parts.push((
             "word/_rels/fontTable.xml.rels".into(),

@@ -16,6 +16,17 @@ pub(super) const ROOT_RELS: &str = concat!(
     "</Relationships>"
 );
 
+/// The document's relationships with the QR code's picture (`rId4`).
+pub(super) const DOCUMENT_RELS_QR: &str = concat!(
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n",
+    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+    "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>",
+    "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings\" Target=\"settings.xml\"/>",
+    "<Relationship Id=\"rId3\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable\" Target=\"fontTable.xml\"/>",
+    "<Relationship Id=\"rId4\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/image\" Target=\"media/qr.png\"/>",
+    "</Relationships>"
+);
+
 pub(super) const DOCUMENT_RELS: &str = concat!(
     "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n",
     "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
@@ -25,7 +36,7 @@ pub(super) const DOCUMENT_RELS: &str = concat!(
     "</Relationships>"
 );
 
-pub(super) fn content_types(fonts: bool) -> String {
+pub(super) fn content_types(fonts: bool, png: bool) -> String {
     const WML: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml";
     let mut x = Xml::new();
     x.open(
@@ -43,6 +54,9 @@ pub(super) fn content_types(fonts: bool) -> String {
         "application/vnd.openxmlformats-package.relationships+xml",
     );
     default("xml", "application/xml");
+    if png {
+        default("png", "image/png");
+    }
     if fonts {
         default(
             "odttf",

@@ -6,6 +6,10 @@ pub(super) const NS_W: &str = "http://schemas.openxmlformats.org/wordprocessingm
 pub(super) const NS_W14: &str = "http://schemas.microsoft.com/office/word/2010/wordml";
 pub(super) const NS_MC: &str = "http://schemas.openxmlformats.org/markup-compatibility/2006";
 pub(super) const NS_R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+pub(super) const NS_WP: &str =
+    "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing";
+pub(super) const NS_A: &str = "http://schemas.openxmlformats.org/drawingml/2006/main";
+pub(super) const NS_PIC: &str = "http://schemas.openxmlformats.org/drawingml/2006/picture";
 pub(super) const NS_PKG_RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 
 // XML writing

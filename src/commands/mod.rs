@@ -6,12 +6,15 @@
 mod backup;
 mod blank;
 mod check;
+mod draft;
 mod init;
 mod list;
+mod print;
 mod regen;
 mod register;
 mod render;
 mod scan;
+mod serials;
 mod show;
 mod verify;
 
@@ -19,11 +22,13 @@ use std::path::Path;
 
 pub use blank::{BlankJob, blank};
 pub use check::check;
+pub use draft::render_draft;
 pub use init::{init, template};
 pub use list::{list, list_csv};
+pub use print::PrintOrder;
 pub use regen::regen;
 pub use register::register;
-pub use render::{PrintOrder, RenderJob, render, render_draft, render_filed};
+pub use render::{RenderJob, render, render_filed};
 pub use show::show;
 pub use verify::verify;
 

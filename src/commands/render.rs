@@ -7,29 +7,27 @@
 //! then each file is written to a temporary name and renamed. Re-running the
 //! same record after a crash is idempotent and writes the same files.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
 
-use super::{
-    Progress, Say, Stage, Tell, filing_spec, form_name, open, prepare_each, registry_error,
-    serial_violation,
-};
-use crate::error::{Error, Violation};
+use super::{Progress, Say, Stage, Tell, filing_spec, open, prepare_each, registry_error};
+use crate::error::Error;
 use crate::form::FormSpec;
 use crate::io::{self, Source};
 use crate::layout::{self, Layout, LayoutOptions};
 use crate::pipeline::Prepared;
 use crate::record::validate::overflow_violation;
-use crate::record::{FormKind, Record, Stamp, Syntax};
+use crate::record::{Stamp, Syntax};
 use crate::registry::sha256_hex;
 use crate::registry::{FileError, Filed, FilingRequest, Output, Registry};
-use crate::render::pdf::PdfError;
-use crate::render::print_job::{JobForm, render_job};
 use crate::render::{Format, OUTPUT_REVISION};
 use crate::settings::Settings;
+
+use super::draft::render_draft;
+use super::print::{JobLayout, PrintOrder, check_job_path, write_job};
+use super::serials::check_serials;
 
 /// What `render` is asked to do, validated.
 #[derive(Debug)]
@@ -191,22 +189,6 @@ fn check_output_dir(dir: &Path) -> Result<(), Error> {
         .map_err(|e| Error::io(dir, "写入输出目录", e))
 }
 
-/// The print job's file must be a PDF that can be written: said before
-/// anything is filed.
-fn check_job_path(path: &Path) -> Result<(), Error> {
-    let pdf = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
-    if !pdf || path.is_dir() {
-        return Err(Error::Usage(format!(
-            "--combine 要写到一个 .pdf 文件（如 打印.pdf），「{}」不是",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
 /// How filed outputs are named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Naming {
@@ -254,107 +236,6 @@ fn output_name(serial: &str, name: &str, naming: Naming, ext: &str) -> String {
             }
         }
     }
-}
-
-/// Renders without filing: named by serial if the record has one, else by
-/// the record file's name.
-pub fn render_draft(
-    prepared: &[Prepared],
-    output: &Path,
-    formats: &[Format],
-    say: Say<'_>,
-    tell: Tell<'_>,
-) -> Result<(), Error> {
-    // Name every output before writing any, so a clash writes nothing.
-    let mut planned: BTreeMap<PathBuf, (usize, Format)> = BTreeMap::new();
-    for (i, p) in prepared.iter().enumerate() {
-        // A draft of a numbered record is named apart from the filed files
-        // (「XMT-2026-0001 草稿.pdf」): it never replaces them.
-        let stem = p
-            .stamp
-            .serial
-            .as_ref()
-            .map(|serial| format!("{serial} {}", FormSpec::get(p.record.form).copies.draft))
-            .or_else(|| {
-                // A record file named like a serial (a filed record with its
-                // stamp deleted): its draft never takes the filed form's name.
-                p.origin.stem().map(|stem| {
-                    let config = crate::registry::RegistryConfig::default();
-                    let numbered = FormKind::ALL
-                        .iter()
-                        .any(|f| config.format_for(*f).parse_serial(&stem).is_some());
-                    match numbered {
-                        true => format!("{stem} {}", FormSpec::get(p.record.form).copies.draft),
-                        false => stem,
-                    }
-                })
-            })
-            .or_else(|| p.stamp.uuid.clone())
-            .unwrap_or_else(|| "record".to_owned());
-        for &f in formats {
-            let path = output.join(format!("{stem}.{}", f.ext()));
-            if let Some((j, _)) = planned.insert(path.clone(), (i, f)) {
-                return Err(Error::Usage(format!(
-                    "「{}」和「{}」都会写到「{}」；请分开输出目录或给记录编号",
-                    prepared.get(j).map(|o| o.origin.name()).unwrap_or_default(),
-                    p.origin.name(),
-                    path.display()
-                )));
-            }
-        }
-    }
-
-    // Every record passed validation and layout, so only a fault of the
-    // machine can stop this part way: each file is written as it is made
-    // (memory stays flat for a roster of a thousand), and said when written.
-    std::fs::create_dir_all(output).map_err(|e| Error::io(output, "创建目录", e))?;
-    tell(Progress::Begin {
-        stage: Stage::Render,
-        total: planned.len(),
-    });
-    let planned: Vec<(PathBuf, (usize, Format))> = planned.into_iter().collect();
-    // Rendered and written on every core, a few dozen at a time so that
-    // progress is said as it is made.
-    for chunk in planned.chunks(FILE_AT_ONCE) {
-        let pages = crate::par::map(chunk, |(path, (i, format))| {
-            let p = prepared
-                .get(*i)
-                .ok_or_else(|| Error::Internal("a planned draft without its record".into()))?;
-            let layout = draft_layout(p)?;
-            io::write_atomic(path, &format.render(&layout)?)?;
-            Ok(layout.pages.len())
-        })
-        .into_iter()
-        .collect::<Result<Vec<usize>, Error>>()?;
-        for ((path, _), pages) in chunk.iter().zip(pages) {
-            say(&format!("已生成 {}（{pages} 页）", path.display()));
-            tell(Progress::Step);
-        }
-    }
-    tell(Progress::End);
-    Ok(())
-}
-
-/// A record's draft: as laid out when checked, or, for a record that
-/// carries a serial, laid out again with 「草稿」 on every copy, so that it
-/// cannot pass for the filed form.
-fn draft_layout(p: &Prepared) -> Result<std::borrow::Cow<'_, Layout>, Error> {
-    if p.stamp.serial.is_none() {
-        return p.layout();
-    }
-    let options = LayoutOptions {
-        draft: true,
-        ..p.options
-    };
-    layout::build(&p.record, &p.stamp, options)
-        .map(std::borrow::Cow::Owned)
-        .map_err(|overflows| Error::Rejected {
-            source: p.origin.name(),
-            violations: overflows
-                .iter()
-                .map(|o| overflow_violation(p.record.form, o))
-                .collect(),
-        })
 }
 
 /// Files and renders prepared records, then writes their files: each
@@ -561,7 +442,7 @@ pub fn render_filed(
 /// How many records are filed in one transaction: enough to keep every core
 /// busy, few enough that another process waits well under a second for the
 /// registry, and that a batch's outputs are written as they are made.
-const FILE_AT_ONCE: usize = 32;
+pub(super) const FILE_AT_ONCE: usize = 32;
 
 /// What rendering a filing made besides its outputs: its stamp and form
 /// (for the print job) and its number of pages (for messages).
@@ -614,323 +495,6 @@ fn filed_line(filed: &Filed, origin: &str) -> String {
             filed.serial, filed.output_revision,
         ),
     }
-}
-
-/// A form for the print job: what lays it out again when it is printed (a
-/// department's forms are not all kept laid out in memory), and its bookmark.
-pub struct JobLayout {
-    pub bookmark: String,
-    pub spec: &'static FormSpec,
-    pub record: Record,
-    pub stamp: Stamp,
-    /// A draft of a numbered record: 「草稿」 on every copy.
-    pub draft: bool,
-    /// A filed form's version: its QR code (drafts have none).
-    pub version: Option<u32>,
-}
-
-/// The order of the forms in a print job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum PrintOrder {
-    /// 按名单（记录）的顺序
-    Given,
-    /// 按申请单位，再按编号
-    Unit,
-}
-
-/// Writes the print job: every form's copies in one PDF.
-fn write_job(
-    mut forms: Vec<JobLayout>,
-    path: &Path,
-    order: PrintOrder,
-    duplex: bool,
-    options: LayoutOptions,
-    say: Say<'_>,
-    tell: Tell<'_>,
-) -> Result<(), Error> {
-    // A record given twice is one filing: printed once.
-    let mut seen = std::collections::BTreeSet::new();
-    forms.retain(|f| {
-        f.stamp
-            .serial
-            .as_ref()
-            .is_none_or(|s| seen.insert(s.clone()))
-    });
-    if order == PrintOrder::Unit {
-        // Units in pinyin order, as a Chinese office sorts them: GB2312's
-        // common characters are in pinyin order, so their GB18030 bytes sort
-        // 电子商务系 before 会计系 before 信息工程系 (Unicode order does not).
-        forms.sort_by_cached_key(|f| {
-            (
-                encoding_rs::GB18030.encode(&f.record.unit).0.into_owned(),
-                f.stamp.serial.clone(),
-            )
-        });
-    }
-    tell(Progress::Begin {
-        stage: Stage::Print,
-        total: forms.len(),
-    });
-    // Laid out on every core a few dozen at a time, as the PDF takes them.
-    // (Laying out on a second thread while this one draws was slower: the
-    // allocator's per-thread arenas cost more than the overlap saved.)
-    let job = forms.chunks(FILE_AT_ONCE).flat_map(|chunk| {
-        let laid_out: Vec<Result<JobForm, PdfError>> = crate::par::map(chunk, |f| {
-            let options = LayoutOptions {
-                draft: f.draft,
-                ..options
-            };
-            layout::build_with(f.spec, &f.record, &f.stamp, options)
-                .map(|mut layout| {
-                    if let Some(version) = f.version {
-                        layout::add_qr(&mut layout, &f.record, &f.stamp, version);
-                    }
-                    layout
-                })
-                .map(|layout| JobForm {
-                    layout: std::borrow::Cow::Owned(layout),
-                    bookmark: f.bookmark.clone(),
-                })
-                // It fitted when filed: only a fault of beian can get here.
-                .map_err(|o| PdfError::Export(format!("{}：排版失败（{o:?}）", f.bookmark)))
-        });
-        for _ in chunk {
-            tell(Progress::Step);
-        }
-        laid_out
-    });
-    let printed = render_job(job, duplex);
-    tell(Progress::End);
-    let printed = printed.map_err(|e| {
-        Error::Render(crate::render::RenderError {
-            format: Format::Pdf,
-            message: e.to_string(),
-        })
-    })?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建目录", e))?;
-    }
-    io::write_atomic(path, &printed.bytes)?;
-    say(&format!(
-        "已生成打印文件 {}（{} 份表格，{} 页{}）",
-        path.display(),
-        forms.len(),
-        printed.pages,
-        if duplex {
-            "，每页背面留白，可双面打印"
-        } else {
-            ""
-        }
-    ));
-    Ok(())
-}
-
-/// The serial each record files under (its own, or that of the filing its
-/// uuid names), after checking every record against the registry, so that
-/// a batch is either refused whole or filed whole (barring I/O failures).
-fn check_serials(
-    registry: &Registry,
-    prepared: &[Prepared],
-    import: bool,
-    allow_duplicate: bool,
-) -> Result<Vec<Result<Option<String>, Error>>, Error> {
-    // The accounts and groups already filed, by every key that names them:
-    // read only when the batch has a new record to check.
-    let new_records = prepared
-        .iter()
-        .any(|p| p.stamp.serial.is_none() && p.stamp.uuid.is_none());
-    let filed = match new_records && !allow_duplicate {
-        true => filed_subjects(registry)?,
-        false => HashMap::new(),
-    };
-    let mut out = Vec::new();
-    let mut serials: Vec<Option<String>> = Vec::new();
-    for p in prepared {
-        let mut problems = Vec::new();
-        let reject = |message: String| Error::Rejected {
-            source: p.origin.name(),
-            violations: vec![serial_violation(message)],
-        };
-        // A record that carries the uuid of a filing is that filing — if it
-        // names the same account or group: a filed record copied as a
-        // template keeps its uuid, and would otherwise replace the other
-        // account's filing.
-        let mut serial = p.stamp.serial.clone();
-        if serial.is_none()
-            && let Some(uuid) = &p.stamp.uuid
-        {
-            serial = registry
-                .serial_of_uuid(uuid)
-                .map_err(|e| registry_error(registry.path(), e))?;
-            if let Some(s) = &serial
-                && let Some(f) = registry
-                    .latest(s)
-                    .map_err(|e| registry_error(registry.path(), e))?
-                && !same_subject(&f, &p.record)
-            {
-                out.push(Err(Error::Rejected {
-                    source: p.origin.name(),
-                    violations: vec![Violation {
-                        path: "uuid".into(),
-                        label: FormSpec::get(p.record.form).label("uuid").to_owned(),
-                        message: format!(
-                            "「{uuid}」是 {s}（{}）的记录标识，这份记录却是「{}」：复制备案记录作新记录的模板时，请删去 serial、uuid、filed_at、version 各行；若是给 {s} 改名，请写上 serial = \"{s}\"",
-                            f.name,
-                            p.record.subject_name()
-                        ),
-                    }],
-                }));
-                serials.push(None);
-                continue;
-            }
-        }
-        if let Some(s) = &serial {
-            let known = registry
-                .latest(s)
-                .map_err(|e| registry_error(registry.path(), e))?;
-            let reserved = match known {
-                Some(_) => None,
-                None => registry
-                    .reservation(s)
-                    .map_err(|e| registry_error(registry.path(), e))?,
-            };
-            match (known, reserved) {
-                // Printed on a blank form by `blank --assign`.
-                (None, Some(r)) if r.form != p.record.form => problems.push(reject(format!(
-                    "「{s}」是预留给{}空白表的编号，不能用于{}",
-                    form_name(r.form),
-                    form_name(p.record.form)
-                ))),
-                (None, Some(_)) => {}
-                // An imported serial in the other form's numbering
-                // (XMT-… on a group) would file the group as an account's
-                // number.
-                (None, None)
-                    if registry
-                        .config()
-                        .format_for(p.record.form.other())
-                        .parse_serial(s)
-                        .is_some()
-                        && registry
-                            .config()
-                            .format_for(p.record.form)
-                            .parse_serial(s)
-                            .is_none() =>
-                {
-                    problems.push(reject(format!(
-                        "「{s}」是{}的编号格式，不能用于{}",
-                        form_name(p.record.form.other()),
-                        form_name(p.record.form)
-                    )))
-                }
-                (None, None) if !import => problems.push(reject(format!(
-                    "「{s}」不在登记簿（{}）中；beian 之前手工编号的表格请加 --import 登记",
-                    registry.path().display()
-                ))),
-                (Some(f), _) if f.form != p.record.form => problems.push(reject(format!(
-                    "「{s}」是{}的编号，不能用于{}",
-                    form_name(f.form),
-                    form_name(p.record.form)
-                ))),
-                _ => {}
-            }
-            if let Some(i) = serials
-                .iter()
-                .position(|o| o.as_deref() == Some(s.as_str()))
-            {
-                problems.push(reject(format!(
-                    "「{s}」在这一批中出现了两次（另一份是 {}）；一个编号只对应一个帐号或群",
-                    prepared.get(i).map(|o| o.origin.name()).unwrap_or_default()
-                )));
-            }
-        }
-        // A new record's uuid, given twice, would file two serials under
-        // one uuid.
-        if serial.is_none()
-            && let Some(uuid) = &p.stamp.uuid
-            && let Some(other) = prepared.iter().take(out.len()).position(|o| {
-                o.stamp.serial.is_none()
-                    && o.stamp
-                        .uuid
-                        .as_deref()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(uuid))
-            })
-        {
-            problems.push(reject(format!(
-                "uuid「{uuid}」在这一批中出现了两次（另一份是 {}）；每份记录的 uuid 各不相同，新记录可以不写 uuid",
-                prepared.get(other).map(|o| o.origin.name()).unwrap_or_default()
-            )));
-        }
-        // A new record naming an account already filed under another serial
-        // would be a second serial for one account.
-        if serial.is_none() && p.stamp.uuid.is_none() && !filed.is_empty() {
-            let content = p.record.to_toml();
-            let same = registry
-                .serial_of_content(p.record.form, &content)
-                .map_err(|e| registry_error(registry.path(), e))?;
-            let hit = p
-                .record
-                .subject_keys()
-                .into_iter()
-                .find_map(|k| filed.get(&k.key).map(|f| (k, f)));
-            if let (None, Some((key, (other, name)))) = (same, hit) {
-                let what = p.record.subject_word();
-                problems.push(Error::Rejected {
-                    source: p.origin.name(),
-                    violations: vec![Violation {
-                        path: key.path.to_owned(),
-                        label: FormSpec::get(p.record.form).label(key.path).to_owned(),
-                        message: format!(
-                            "这个{what}（{}）已备案为 {other}（{name}）；要更正它，请在记录里写上 serial = \"{other}\"；确是另一个{what}，请加 --allow-duplicate",
-                            key.said
-                        ),
-                    }],
-                });
-            }
-        }
-        serials.push(serial.clone());
-        out.push(match problems.len() {
-            0 => Ok(serial),
-            _ => Err(problems.remove(0)),
-        });
-    }
-    Ok(out)
-}
-
-/// Whether a filing and a record name the same account or group: a key in
-/// common (账号id or 群号, or platform/type and name). A filing whose record
-/// no longer reads is compared by name.
-fn same_subject(filing: &crate::registry::FilingRecord, record: &Record) -> bool {
-    match super::regen::stored_record(filing, crate::form::current()) {
-        Ok((stored, _)) => {
-            let keys = stored.subject_keys();
-            record
-                .subject_keys()
-                .iter()
-                .any(|k| keys.iter().any(|s| s.key == k.key))
-        }
-        Err(_) => filing.name == record.subject_name(),
-    }
-}
-
-/// Every key naming an account or group already filed (latest versions),
-/// with its serial and name. A filing whose record no longer reads under
-/// the forms in use is left out (it cannot be compared).
-fn filed_subjects(registry: &Registry) -> Result<HashMap<String, (String, String)>, Error> {
-    let filings = registry
-        .list(&crate::registry::ListFilter::default())
-        .map_err(|e| registry_error(registry.path(), e))?;
-    let mut keys = HashMap::new();
-    for f in filings {
-        let Ok((record, _)) = super::regen::stored_record(&f, crate::form::current()) else {
-            continue;
-        };
-        for key in record.subject_keys() {
-            keys.entry(key.key)
-                .or_insert_with(|| (f.serial.clone(), f.name.clone()));
-        }
-    }
-    Ok(keys)
 }
 
 /// The registry's stamp on a filing.

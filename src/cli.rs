@@ -53,6 +53,31 @@ struct Args {
     forms: Option<PathBuf>,
 }
 
+/// Which filings `list` and `register` take: one flattened group, so that
+/// the two spell their filters alike.
+#[derive(clap::Args, Debug)]
+struct FilterArgs {
+    /// 只列出一种表格：account（新媒体帐号）或 group（QQ群、微博群）
+    #[arg(long, value_name = "表格")]
+    form: Option<FormKind>,
+    /// 只列出某年备案的
+    #[arg(long, value_name = "年份")]
+    year: Option<i32>,
+    /// 只列出申请单位名称含有此文字的
+    #[arg(long, value_name = "单位")]
+    unit: Option<String>,
+}
+
+impl From<FilterArgs> for ListFilter {
+    fn from(f: FilterArgs) -> ListFilter {
+        ListFilter {
+            form: f.form,
+            year: f.year,
+            unit: f.unit,
+        }
+    }
+}
+
 /// What is printed, for `render` and `blank` alike: how many copies of a
 /// form, in which formats.
 #[derive(clap::Args, Debug)]
@@ -152,15 +177,8 @@ enum Cmd {
     /// 列出登记簿：所有备案（每个编号的最新版）
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     List {
-        /// 只列出一种表格：account（新媒体帐号）或 group（QQ群、微博群）
-        #[arg(long, value_name = "表格")]
-        form: Option<FormKind>,
-        /// 只列出某年备案的
-        #[arg(long, value_name = "年份")]
-        year: Option<i32>,
-        /// 只列出申请单位名称含有此文字的
-        #[arg(long, value_name = "单位")]
-        unit: Option<String>,
+        #[command(flatten)]
+        filter: FilterArgs,
         /// 输出 CSV（UTF-8 带 BOM，Excel 可直接打开）
         #[arg(long)]
         csv: bool,
@@ -171,15 +189,8 @@ enum Cmd {
         /// 输出文件：.pdf（打印）、.xlsx（Excel、WPS）或 .csv
         #[arg(short = 'o', long = "output", value_name = "文件")]
         output: PathBuf,
-        /// 只列出一种表格：account（新媒体帐号）或 group（QQ群、微博群）
-        #[arg(long, value_name = "表格")]
-        form: Option<FormKind>,
-        /// 只列出某年备案的
-        #[arg(long, value_name = "年份")]
-        year: Option<i32>,
-        /// 只列出申请单位名称含有此文字的
-        #[arg(long, value_name = "单位")]
-        unit: Option<String>,
+        #[command(flatten)]
+        filter: FilterArgs,
     },
     /// 显示一个编号的备案详情：各版本、文件及其校验值、记录内容
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
@@ -423,25 +434,15 @@ impl Invocation {
                 output,
             },
             Cmd::Verify { files } => Command::Verify { files },
-            Cmd::List {
-                form,
-                year,
-                unit,
-                csv,
-            } => Command::List {
-                filter: ListFilter { form, year, unit },
+            Cmd::List { filter, csv } => Command::List {
+                filter: filter.into(),
                 csv,
             },
             Cmd::Show { serial } => Command::Show { serial },
             Cmd::Backup { file } => Command::Backup(file),
             Cmd::Restore { file, force } => Command::Restore { file, force },
-            Cmd::Register {
-                output,
-                form,
-                year,
-                unit,
-            } => Command::Register {
-                filter: ListFilter { form, year, unit },
+            Cmd::Register { output, filter } => Command::Register {
+                filter: filter.into(),
                 output,
             },
             Cmd::Check {

@@ -820,16 +820,14 @@ fn stamp_filing(
                 .version
                 .checked_add(1)
                 .ok_or_else(|| RegistryError::Internal("version overflow".into()))?;
-            let filed = Filed {
-                serial: row.serial,
+            let filed = new_filed(
+                row.serial,
                 version,
-                uuid: row.uuid,
-                filed_at: rfc3339(req.now),
-                is_new: true,
-                output_revision: req.output_revision,
-                form_sha256: Some(form_sha.clone()),
-                form_spec: None,
-            };
+                row.uuid,
+                rfc3339(req.now),
+                req,
+                &form_sha,
+            );
             insert_filing(tx, &filed, form, row.year, row.seq, req, &content_sha)?;
             filed
         }
@@ -841,16 +839,14 @@ fn stamp_filing(
             }
             let year = req.now.year();
             let (serial, seq) = allocate(tx, form, &format, year)?;
-            let filed = Filed {
+            let filed = new_filed(
                 serial,
-                version: 1,
-                uuid: request_uuid.unwrap_or_else(new_uuid),
-                filed_at: rfc3339(req.now),
-                is_new: true,
-                output_revision: req.output_revision,
-                form_sha256: Some(form_sha.clone()),
-                form_spec: None,
-            };
+                1,
+                request_uuid.unwrap_or_else(new_uuid),
+                rfc3339(req.now),
+                req,
+                &form_sha,
+            );
             insert_filing(tx, &filed, form, year, Some(seq), req, &content_sha)?;
             filed
         }
@@ -866,16 +862,14 @@ fn stamp_filing(
                     form: reserved.form,
                 });
             }
-            let filed = Filed {
-                serial: reserved.serial,
-                version: 1,
-                uuid: request_uuid.unwrap_or_else(new_uuid),
-                filed_at: rfc3339(req.now),
-                is_new: true,
-                output_revision: req.output_revision,
-                form_sha256: Some(form_sha.clone()),
-                form_spec: None,
-            };
+            let filed = new_filed(
+                reserved.serial,
+                1,
+                request_uuid.unwrap_or_else(new_uuid),
+                rfc3339(req.now),
+                req,
+                &form_sha,
+            );
             tx.prepare_cached("DELETE FROM reservation WHERE serial = ?1")?
                 .execute([&filed.serial])?;
             insert_filing(
@@ -898,19 +892,16 @@ fn stamp_filing(
                 .parse_serial(serial)
                 .and_then(|(year, _)| year)
                 .unwrap_or_else(|| req.now.year());
-            let filed = Filed {
-                serial: serial.into(),
-                version: req.version.unwrap_or(1),
-                uuid: request_uuid.unwrap_or_else(new_uuid),
-                filed_at: req
-                    .filed_at
+            let filed = new_filed(
+                serial.into(),
+                req.version.unwrap_or(1),
+                request_uuid.unwrap_or_else(new_uuid),
+                req.filed_at
                     .map(str::to_owned)
                     .unwrap_or_else(|| rfc3339(req.now)),
-                is_new: true,
-                output_revision: req.output_revision,
-                form_sha256: Some(form_sha.clone()),
-                form_spec: None,
-            };
+                req,
+                &form_sha,
+            );
             insert_filing(tx, &filed, form, year, None, req, &content_sha)?;
             filed
         }
@@ -937,6 +928,28 @@ fn reservation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Reservation
         seq: row.get(3)?,
         reserved_at: row.get(4)?,
     })
+}
+
+/// A filing this call makes (not one on record): under the renderer's
+/// output revision and the form it renders with now.
+fn new_filed(
+    serial: String,
+    version: u32,
+    uuid: String,
+    filed_at: String,
+    req: &FilingRequest<'_>,
+    form_sha: &str,
+) -> Filed {
+    Filed {
+        serial,
+        version,
+        uuid,
+        filed_at,
+        is_new: true,
+        output_revision: req.output_revision,
+        form_sha256: Some(form_sha.to_owned()),
+        form_spec: None,
+    }
 }
 
 /// Latest version of `serial` (no outputs).

@@ -235,6 +235,25 @@ enum Cmd {
         #[command(flatten)]
         print: PrintArgs,
     },
+    /// 备案服务：在办公室电脑上运行，各单位用浏览器填写、提交，宣传统战部在 /office 审核、编号、打印
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Serve {
+        /// 监听地址：默认只有本机能访问；校园网内各单位访问用 0.0.0.0:8080
+        #[arg(long, value_name = "地址:端口", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// 在本机的 nginx 之后运行：客户地址取 nginx 给的 X-Real-IP，经 HTTPS 访问时 Cookie 加 Secure
+        #[arg(long)]
+        behind_proxy: bool,
+        /// 每个客户地址每分钟最多：登录次数,提交次数,检查与预览次数（默认 10,30,300；也可用环境变量 BEIAN_RATE_LIMITS）。许多手机经同一出口地址上网时调大
+        #[arg(long, value_name = "登录,提交,检查")]
+        limits: Option<String>,
+        /// 设置办公室登录口令（在终端输入两遍，不显示；存为 argon2id 散列），然后退出
+        #[arg(long)]
+        set_password: bool,
+        /// 与 --set-password 一起用：为哪位工作人员设置（默认「办公室」，大家共用）
+        #[arg(long, value_name = "用户名", requires = "set_password")]
+        user: Option<String>,
+    },
     /// 表格文字：导出内置表格，修改后用 --forms 或 beian.toml 的 forms 使用
     #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令")]
     Forms(FormsCmd),
@@ -333,6 +352,10 @@ pub enum Command {
     /// `init roster -o FILE`: the fill-in workbook.
     InitRoster(PathBuf),
     Blank(BlankJob),
+    /// `serve`: the filing service.
+    Serve(crate::serve::Options),
+    /// `serve --set-password [--user NAME]`.
+    SetPassword(String),
 }
 
 impl Invocation {
@@ -463,6 +486,46 @@ impl Invocation {
                 }
             },
             Cmd::Forms(FormsCmd::Export { dir }) => Command::ExportForms(dir),
+            Cmd::Serve {
+                set_password: true,
+                user,
+                ..
+            } => {
+                let user = user
+                    .unwrap_or_else(|| "办公室".to_owned())
+                    .trim()
+                    .to_owned();
+                if user.is_empty()
+                    || user.chars().count() > 40
+                    || user.chars().any(char::is_control)
+                {
+                    return Err(Error::Usage(
+                        "--user 须是 1 到 40 个字符的用户名（如 张老师）".to_owned(),
+                    ));
+                }
+                Command::SetPassword(user)
+            }
+            Cmd::Serve {
+                listen,
+                behind_proxy,
+                limits,
+                ..
+            } => {
+                let limits = match limits.or_else(|| std::env::var("BEIAN_RATE_LIMITS").ok()) {
+                    None => crate::serve::limit::Limits::default(),
+                    Some(text) => crate::serve::limit::Limits::parse(&text).ok_or_else(|| {
+                        Error::Usage(format!(
+                            "--limits「{text}」无效：写三个正整数，用逗号分开：每分钟登录次数,提交次数,检查次数（如 10,30,300）"
+                        ))
+                    })?,
+                };
+                Command::Serve(crate::serve::Options {
+                    listen,
+                    behind_proxy,
+                    limits,
+                    quiet: false,
+                })
+            }
             Cmd::Blank {
                 form,
                 output,

@@ -25,4 +25,5 @@ pub mod pipeline;
 pub mod record;
 pub mod registry;
 pub mod render;
+pub mod serve;
 pub mod settings;

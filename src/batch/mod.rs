@@ -8,9 +8,9 @@
 //! are assigned in.
 
 mod columns;
-mod roster;
+pub mod roster;
 mod workbook;
-mod xlsx;
+pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 

@@ -10,9 +10,9 @@ mod draft;
 mod init;
 mod list;
 mod print;
-mod regen;
-mod register;
-mod render;
+pub mod regen;
+pub mod register;
+pub mod render;
 mod scan;
 mod serials;
 mod show;
@@ -158,7 +158,50 @@ pub fn run(invocation: Invocation, say: Say<'_>, tell: Tell<'_>) -> Result<(), E
         Command::Show { serial } => show(&open_existing(&settings)?, &serial, say),
         Command::Backup(file) => backup::backup(&open_existing(&settings)?, &file, say),
         Command::Restore { file, force } => backup::restore(&settings, &file, force, say),
+        Command::Serve(options) => crate::serve::serve(open(&settings)?, options, say),
+        Command::SetPassword(user) => set_password(&mut open(&settings)?, &user, say),
     }
+}
+
+/// `serve --set-password`: asks for the password twice without echo (or
+/// reads one line when standard input is not a terminal, for scripts) and
+/// keeps its argon2id hash in the registry.
+fn set_password(registry: &mut Registry, user: &str, say: Say<'_>) -> Result<(), Error> {
+    use std::io::IsTerminal;
+    let read = |prompt: &str| -> Result<String, Error> {
+        match std::io::stdin().is_terminal() {
+            true => {
+                rpassword::prompt_password(prompt).map_err(|e| Error::io("终端", "读取口令", e))
+            }
+            false => {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| Error::io("标准输入", "读取口令", e))?;
+                Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+            }
+        }
+    };
+    let password = read(&format!(
+        "为「{user}」设置办公室口令（至少 8 个字符，输入时不显示）："
+    ))?;
+    if let Some(why) = crate::serve::auth::password_problem(&password) {
+        return Err(Error::Usage(format!("{why}；口令没有设置")));
+    }
+    if std::io::stdin().is_terminal() && read("再输入一遍：")? != password {
+        return Err(Error::Usage(
+            "两次输入的口令不一致；口令没有设置".to_owned(),
+        ));
+    }
+    let hash = crate::serve::auth::hash_password(&password)?;
+    registry
+        .set_office_user(user, &hash, chrono::Local::now().fixed_offset())
+        .map_err(|e| registry_error(registry.path(), e))?;
+    say(&format!(
+        "已为「{user}」设置口令（登记簿 {}）；用浏览器打开服务地址 /office 登录",
+        registry.path().display()
+    ));
+    Ok(())
 }
 
 /// The spec a filing was made with, from the text the registry kept, or
@@ -461,6 +504,9 @@ pub fn registry_error(path: &Path, e: RegistryError) -> Error {
                 )),
             }
         }
+        e @ (RegistryError::NotPending { .. }
+        | RegistryError::SubmissionChanged { .. }
+        | RegistryError::UnknownSubmission(_)) => Error::Registry(e.to_string()),
         e if e.is_busy() => Error::Registry(format!(
             "登记簿「{shown}」正被其他程序长时间占用，请稍后再试"
         )),

@@ -37,13 +37,34 @@ pub fn register(
             output.display(),
         )));
     }
+    let (bytes, subtitle) = register_bytes(registry, filter, &|_, _| true, &ext, printed)?;
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建目录", e))?;
+    }
+    io::write_atomic(output, &bytes)?;
+    say(&format!("已生成 {}（{}）", output.display(), subtitle));
+    Ok(())
+}
+
+/// The register of the filings `filter` selects and `keep` keeps, as `ext`
+/// says (`pdf`, `csv`, `xlsx`): its bytes, and the line that says what it
+/// holds. The service's export is this too.
+pub fn register_bytes(
+    registry: &Registry,
+    filter: &ListFilter,
+    keep: &dyn Fn(&FilingRecord, &Record) -> bool,
+    ext: &str,
+    printed: &str,
+) -> Result<(Vec<u8>, String), Error> {
     let filings = registry
         .list(filter)
         .map_err(|e| registry_error(registry.path(), e))?;
     let mut rows = Vec::with_capacity(filings.len());
     for f in &filings {
         let (record, _) = stored_record(f, current())?;
-        rows.push(row_of(f, &record));
+        if keep(f, &record) {
+            rows.push(row_of(f, &record));
+        }
     }
     // Numbers run per form and year, across units: a register of one unit
     // has "gaps" that are other units' filings, so none are reported there.
@@ -89,10 +110,10 @@ pub fn register(
     let subtitle = format!(
         "{}共 {} 份备案（每个编号的最新版）；{numbering}",
         describe(filter),
-        filings.len(),
+        rows.len(),
     );
     let title = "新媒体帐号、QQ群和微博群备案登记簿";
-    let bytes = match ext.as_str() {
+    let bytes = match ext {
         "csv" => csv(&rows).into_bytes(),
         "xlsx" => crate::batch::table_workbook(
             "登记簿",
@@ -111,16 +132,11 @@ pub fn register(
             Format::Pdf.render(&layout)?
         }
     };
-    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "创建目录", e))?;
-    }
-    io::write_atomic(output, &bytes)?;
-    say(&format!("已生成 {}（{}）", output.display(), subtitle));
-    Ok(())
+    Ok((bytes, subtitle))
 }
 
 /// A filing as a row of the register.
-fn row_of(f: &FilingRecord, record: &Record) -> [String; 12] {
+pub fn row_of(f: &FilingRecord, record: &Record) -> [String; 12] {
     let with_other = |choice: &str, other: &Option<String>| match other {
         Some(o) => format!("{choice}（{o}）"),
         None => choice.to_owned(),

@@ -13,7 +13,9 @@ use crate::record::FormKind;
 ///
 /// `UnknownSerial`, `WrongForm`, `Drift`, `BadTemplate`, `BadSerial`,
 /// `BadUuid`, `Config` and `SchemaTooNew` are user-facing (the CLI translates
-/// them); the rest are internal and carry short English messages.
+/// them); the rest are internal and carry short English messages, except
+/// the filing service's (`UnknownSubmission`, `NotPending`,
+/// `SubmissionChanged`), which a web page shows as they are: in Chinese.
 #[derive(Debug)]
 pub enum RegistryError {
     /// A serial was given that the registry has never filed, without `import`.
@@ -46,6 +48,14 @@ pub enum RegistryError {
     /// On a read-only disk, with commits still in its `-wal` that cannot be
     /// read without writing: reading it would miss recent filings.
     WalOnReadOnlyDisk,
+    /// No submission has this id.
+    UnknownSubmission(i64),
+    /// The submission is no longer pending (another office user approved or
+    /// returned it meanwhile): `status` is its status key now.
+    NotPending { id: i64, status: String },
+    /// The submission's record changed since the office read it (see
+    /// `Registry::approve_as_reviewed`).
+    SubmissionChanged { id: i64 },
     /// An internal limit or invariant failed (overflow, WAL unavailable).
     Internal(String),
     /// SQLite failed; see [`RegistryError::is_busy`] for lock timeouts.
@@ -83,10 +93,27 @@ impl fmt::Display for RegistryError {
             Self::SchemaTooOld { found } => {
                 write!(f, "registry schema version {found} needs migrating")
             }
+            Self::UnknownSubmission(id) => write!(f, "没有第{id}号申请"),
+            Self::NotPending { id, status } => write!(
+                f,
+                "该申请（第{id}号）已不是待审核状态（{}）",
+                status_label(status)
+            ),
+            Self::SubmissionChanged { id } => {
+                write!(f, "该申请（第{id}号）刚刚被修改过，请重新查看后再批准")
+            }
             Self::Internal(m) => write!(f, "internal error: {m}"),
             Self::Sqlite(e) => write!(f, "database error: {e}"),
             Self::Io(e) => write!(f, "i/o error: {e}"),
         }
+    }
+}
+
+/// A submission status key as the unit and the office read it.
+fn status_label(key: &str) -> &str {
+    match super::SubmissionStatus::from_key(key) {
+        Some(status) => status.label(),
+        None => key,
     }
 }
 

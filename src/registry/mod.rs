@@ -15,6 +15,7 @@ mod config;
 mod error;
 mod schema;
 mod serial;
+mod submission;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 pub use config::{CONFIG_FILE_NAME, RegistryConfig};
 pub use error::{FileError, RegistryError};
 pub use serial::{DEFAULT_ACCOUNT_TEMPLATE, DEFAULT_GROUP_TEMPLATE, SerialFormat, serial_problem};
+pub use submission::*;
 
 use crate::record::FormKind;
 use schema::{FILING_COLUMNS, filing_from_row, migrate};
@@ -455,9 +457,19 @@ impl Registry {
         req: &FilingRequest<'_>,
         render: impl FnOnce(&Filed) -> Result<Vec<Output>, E>,
     ) -> Result<(Filed, Vec<Output>), FileError<E>> {
-        let mut filed = self.file_all(std::slice::from_ref(req), |filed| {
-            filed.first().map(render).into_iter().collect()
-        })?;
+        self.file_then(req, render, |_, _| Ok(()))
+    }
+
+    /// [`Registry::file`], with `then` run in the same transaction just
+    /// before it commits (see [`Registry::file_all_then`]).
+    fn file_then<E>(
+        &mut self,
+        req: &FilingRequest<'_>,
+        render: impl FnOnce(&Filed) -> Result<Vec<Output>, E>,
+        then: impl FnOnce(&rusqlite::Transaction<'_>, &[Filed]) -> Result<(), RegistryError>,
+    ) -> Result<(Filed, Vec<Output>), FileError<E>> {
+        let render_one = |filed: &[Filed]| filed.first().map(render).into_iter().collect();
+        let mut filed = self.file_all_then(std::slice::from_ref(req), render_one, then)?;
         filed
             .pop()
             .ok_or_else(|| RegistryError::Internal("filing without outputs".into()).into())
@@ -479,6 +491,19 @@ impl Registry {
         reqs: &[FilingRequest<'_>],
         render: impl FnOnce(&[Filed]) -> Result<Vec<Vec<Output>>, E>,
     ) -> Result<Vec<(Filed, Vec<Output>)>, FileError<E>> {
+        self.file_all_then(reqs, render, |_, _| Ok(()))
+    }
+
+    /// [`Registry::file_all`], with `then` run in the same transaction once
+    /// the filings and their outputs are written, just before it commits:
+    /// what must change together with a filing (a submission marked filed)
+    /// does, and if `then` fails nothing is filed.
+    fn file_all_then<E>(
+        &mut self,
+        reqs: &[FilingRequest<'_>],
+        render: impl FnOnce(&[Filed]) -> Result<Vec<Vec<Output>>, E>,
+        then: impl FnOnce(&rusqlite::Transaction<'_>, &[Filed]) -> Result<(), RegistryError>,
+    ) -> Result<Vec<(Filed, Vec<Output>)>, FileError<E>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -499,6 +524,7 @@ impl Registry {
                 store_output(&tx, filed, req.output_revision, out)?;
             }
         }
+        then(&tx, &filed)?;
         tx.commit()?;
         Ok(filed.into_iter().zip(outputs).collect())
     }

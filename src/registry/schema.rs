@@ -124,6 +124,55 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (key, serial)
     ) STRICT;
     ",
+    // 5: the filing service (`beian serve`). Units submit records under a
+    // receipt code (only its SHA-256 is kept: the table must not hand out
+    // what lets one read and resubmit); the office corrects, returns or
+    // approves them (approval files them, see `approve_submission`). Office
+    // users sign in with an argon2id password hash. Every step is an event,
+    // so a filing's history says who did what and when.
+    "
+    CREATE TABLE submission (
+        id             INTEGER PRIMARY KEY,
+        receipt_sha256 TEXT    NOT NULL CHECK (length(receipt_sha256) = 64),
+        seq            INTEGER NOT NULL CHECK (seq >= 1),
+        form           TEXT    NOT NULL CHECK (form IN ('account', 'group')),
+        unit           TEXT    NOT NULL,
+        name           TEXT    NOT NULL,
+        record         TEXT    NOT NULL,
+        origin         TEXT    NOT NULL,
+        status         TEXT    NOT NULL CHECK (status IN ('pending', 'filed', 'returned')),
+        reason         TEXT,
+        serial         TEXT,
+        version        INTEGER CHECK (version IS NULL OR version >= 1),
+        submitted_at   TEXT    NOT NULL,
+        updated_at     TEXT    NOT NULL,
+        -- A filed submission says which filing it became.
+        CHECK (status <> 'filed' OR (serial IS NOT NULL AND version IS NOT NULL))
+    ) STRICT;
+    CREATE UNIQUE INDEX submission_receipt ON submission (receipt_sha256, seq);
+    CREATE INDEX submission_status ON submission (status);
+
+    CREATE TABLE office_user (
+        name          TEXT NOT NULL PRIMARY KEY,
+        -- Never a password itself: only what argon2id made of it.
+        password_hash TEXT NOT NULL CHECK (substr(password_hash, 1, 10) = '$argon2id$'),
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE event (
+        id         INTEGER PRIMARY KEY,
+        at         TEXT    NOT NULL,
+        actor      TEXT    NOT NULL,
+        submission INTEGER REFERENCES submission (id),
+        serial     TEXT,
+        action     TEXT    NOT NULL CHECK (action IN ('submitted', 'corrected', 'returned',
+                                                      'approved', 'resubmitted', 'password')),
+        detail     TEXT    NOT NULL DEFAULT ''
+    ) STRICT;
+    CREATE INDEX event_serial ON event (serial);
+    CREATE INDEX event_submission ON event (submission);
+    ",
 ];
 
 pub(super) const FILING_COLUMNS: &str = "serial, version, form, year, seq, uuid, unit, name, \

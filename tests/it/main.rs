@@ -10,4 +10,5 @@ mod layout;
 mod pdf;
 mod records;
 mod registry;
+mod serve;
 mod util;

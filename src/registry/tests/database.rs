@@ -50,7 +50,7 @@ fn migrations_are_versioned() {
         Registry::open(&path),
         Err(RegistryError::SchemaTooNew {
             found: 99,
-            supported: 4
+            supported: 5
         })
     ));
 }

@@ -6,6 +6,7 @@ mod database;
 mod filing;
 mod hash;
 mod serial;
+mod submission;
 use chrono::TimeZone;
 use std::convert::Infallible;
 

@@ -1,0 +1,474 @@
+//! The units' side: fill in a form (or upload a roster), preview it, submit
+//! it, and follow it by its receipt. No account: the receipt code is the
+//! unit's only key, and it shows only the submissions made with it.
+
+use std::net::SocketAddr;
+use std::path::Path as FsPath;
+
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::limit::Action;
+use super::web::{self, blocking, file, machine_fault, page, problem_page, too_many_page};
+use super::work::{self, Refusal};
+use super::{Shared, fields, pages};
+use crate::error::{Error, Violation};
+use crate::layout::LayoutOptions;
+use crate::record::{FormKind, Node};
+use crate::registry::{NewSubmission, Submission, SubmissionStatus, sha256_hex};
+use crate::render::Format;
+
+type Posted = Vec<(String, String)>;
+
+pub async fn home() -> Response {
+    page(StatusCode::OK, pages::home())
+}
+
+/// `form` as a URL or a form says it.
+fn form_of(key: &str) -> Option<FormKind> {
+    FormKind::from_key(key)
+}
+
+pub async fn new_form(Path(form): Path<String>) -> Response {
+    match form_of(&form) {
+        Some(form) => page(StatusCode::OK, pages::form_page(form, "/submit", &[], &[])),
+        None => web::not_found().await,
+    }
+}
+
+/// A posted form, or the page saying why it could not be read.
+fn posted_form(
+    posted: Result<Form<Posted>, FormRejection>,
+) -> Result<(FormKind, Posted), Response> {
+    let Form(pairs) = posted.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => problem_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "内容太长",
+            "提交的内容超过 64 KB，一份表格不会有这么多文字；请检查是否粘贴了多余的内容。",
+        ),
+        _ => problem_page(
+            StatusCode::BAD_REQUEST,
+            "无法读取提交的表格",
+            "请返回重新填写后提交。",
+        ),
+    })?;
+    let form = pairs
+        .iter()
+        .find(|(k, _)| k == "form")
+        .and_then(|(_, v)| form_of(v))
+        .ok_or_else(|| {
+            problem_page(
+                StatusCode::BAD_REQUEST,
+                "无法读取提交的表格",
+                "缺少表格类型，请从首页重新填写。",
+            )
+        })?;
+    Ok((form, pairs))
+}
+
+/// The form again, with every problem beside its field.
+fn refused_page(form: FormKind, action: &str, values: &Posted, problems: &[Violation]) -> Response {
+    page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        pages::form_page(form, action, values, problems),
+    )
+}
+
+pub async fn preview(
+    State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    posted: Result<Form<Posted>, FormRejection>,
+) -> Response {
+    if let Err(wait) = web::limit(&app, Action::Check, &headers, peer) {
+        return too_many_page(wait);
+    }
+    let (form, values) = match posted_form(posted) {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let node = fields::record_of_form(form, &values);
+    let result = tokio::task::spawn_blocking(move || work::preview(&node)).await;
+    match result {
+        Ok(Ok(pdf)) => file(pdf, web::PDF, "草稿.pdf", true),
+        Ok(Err(Refusal::Record(problems))) => refused_page(form, "/submit", &values, &problems),
+        Ok(Err(Refusal::Machine(e))) => machine_fault(&e, false),
+        Err(e) => machine_fault(&Error::Internal(e.to_string()), false),
+    }
+}
+
+/// A new receipt: its code (given to the unit once) and the digest kept.
+fn new_receipt() -> Result<(String, String), Error> {
+    let code = super::auth::random_code(16)?;
+    let digest = sha256_hex(&code);
+    Ok((code, digest))
+}
+
+pub async fn submit(
+    State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    posted: Result<Form<Posted>, FormRejection>,
+) -> Response {
+    if let Err(wait) = web::limit(&app, Action::Submit, &headers, peer) {
+        return too_many_page(wait);
+    }
+    let (form, values) = match posted_form(posted) {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let node = fields::record_of_form(form, &values);
+    match store(&app, node).await {
+        Ok(code) => Redirect::to(&format!("/r/{code}")).into_response(),
+        Err(Refusal::Record(problems)) => refused_page(form, "/submit", &values, &problems),
+        Err(Refusal::Machine(e)) => machine_fault(&e, false),
+    }
+}
+
+/// Checks a record and stores it as a new submission: its receipt code.
+pub async fn store(app: &Shared, node: Node) -> Result<String, Refusal> {
+    let result = blocking(app, move |app| -> Result<String, Refusal> {
+        let (record, _) = work::check(&node).map_err(Refusal::Record)?;
+        let (code, digest) = new_receipt()?;
+        let text = record.to_toml();
+        let sub = NewSubmission {
+            form: record.form,
+            unit: &record.unit,
+            name: record.subject_name(),
+            record: &text,
+            origin: "网页填写",
+        };
+        let mut registry = app.registry();
+        registry
+            .submit(&digest, &[sub], chrono::Local::now().fixed_offset())
+            .map_err(|e| Refusal::Machine(crate::commands::registry_error(registry.path(), e)))?;
+        Ok(code)
+    })
+    .await;
+    result.unwrap_or_else(|_| Err(Refusal::Machine(Error::Internal("处理请求时出错".into()))))
+}
+
+/// The submissions a receipt code holds; a code that is not 32 hex digits
+/// is looked up all the same (and found nowhere), so that its form says
+/// nothing.
+pub async fn receipt_submissions(app: &Shared, code: &str) -> Result<Vec<Submission>, Response> {
+    let digest = sha256_hex(code);
+    blocking(app, move |app| {
+        let registry = app.registry();
+        registry
+            .submissions_of_receipt(&digest)
+            .map_err(|e| crate::commands::registry_error(registry.path(), e))
+    })
+    .await?
+    .map_err(|e| machine_fault(&e, false))
+}
+
+fn no_receipt() -> Response {
+    problem_page(
+        StatusCode::NOT_FOUND,
+        "找不到这张回执",
+        "回执地址可能抄错了，请核对；如已遗失，请联系宣传统战部。",
+    )
+}
+
+pub async fn receipt(State(app): State<Shared>, Path(code): Path<String>) -> Response {
+    match receipt_submissions(&app, &code).await {
+        Ok(subs) if subs.is_empty() => no_receipt(),
+        Ok(subs) => page(StatusCode::OK, pages::receipt(&code, &subs)),
+        Err(res) => res,
+    }
+}
+
+/// One submission of a receipt, by its row number.
+async fn one_of(app: &Shared, code: &str, seq: u32) -> Result<Submission, Response> {
+    receipt_submissions(app, code)
+        .await?
+        .into_iter()
+        .find(|s| s.seq == seq)
+        .ok_or_else(no_receipt)
+}
+
+pub async fn edit(State(app): State<Shared>, Path((code, seq)): Path<(String, u32)>) -> Response {
+    let s = match one_of(&app, &code, seq).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    if s.status == SubmissionStatus::Filed {
+        return Redirect::to(&format!("/r/{code}")).into_response();
+    }
+    let values = match work::stored_submission(&s) {
+        Ok(node) => fields::values_of_record(&node),
+        Err(e) => return machine_fault(&e, false),
+    };
+    let problems: Vec<Violation> = s
+        .reason
+        .iter()
+        .map(|r| work::whole(format!("退回理由：{r}")))
+        .collect();
+    page(
+        StatusCode::OK,
+        pages::form_page(s.form, &format!("/r/{code}/{seq}"), &values, &problems),
+    )
+}
+
+pub async fn resubmit(
+    State(app): State<Shared>,
+    Path((code, seq)): Path<(String, u32)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    posted: Result<Form<Posted>, FormRejection>,
+) -> Response {
+    if let Err(wait) = web::limit(&app, Action::Submit, &headers, peer) {
+        return too_many_page(wait);
+    }
+    let s = match one_of(&app, &code, seq).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let (_, values) = match posted_form(posted) {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    // The form is the submission's: a unit cannot turn a filing request
+    // for an account into one for a group under the same row.
+    let node = fields::record_of_form(s.form, &values);
+    let action = format!("/r/{code}/{seq}");
+    let result = blocking(&app, move |app| -> Result<(), Refusal> {
+        let (record, _) = work::check(&node).map_err(Refusal::Record)?;
+        let text = record.to_toml();
+        let mut registry = app.registry();
+        registry
+            .resubmit(
+                s.id,
+                &text,
+                &record.unit,
+                record.subject_name(),
+                chrono::Local::now().fixed_offset(),
+            )
+            .map_err(|e| match e {
+                crate::registry::RegistryError::NotPending { .. } => {
+                    Refusal::Record(vec![work::whole(
+                        "这份申请已经备案，不能再修改；如需更正，请联系宣传统战部".into(),
+                    )])
+                }
+                e => Refusal::Machine(crate::commands::registry_error(registry.path(), e)),
+            })
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => Redirect::to(&format!("/r/{code}")).into_response(),
+        Ok(Err(Refusal::Record(problems))) => refused_page(s.form, &action, &values, &problems),
+        Ok(Err(Refusal::Machine(e))) => machine_fault(&e, false),
+        Err(res) => res,
+    }
+}
+
+/// A filed form, as the unit downloads it to print.
+pub async fn download(
+    State(app): State<Shared>,
+    Path((code, seq, kind)): Path<(String, u32, String)>,
+) -> Response {
+    let (format, content_type) = match kind.as_str() {
+        "pdf" => (Format::Pdf, web::PDF),
+        "docx" => (Format::Docx { embed_fonts: false }, web::DOCX),
+        _ => return web::not_found().await,
+    };
+    let s = match one_of(&app, &code, seq).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let Some(serial) = s
+        .serial
+        .clone()
+        .filter(|_| s.status == SubmissionStatus::Filed)
+    else {
+        return problem_page(
+            StatusCode::CONFLICT,
+            "尚未备案",
+            "这份申请还没有备案编号，备案后才能下载。",
+        );
+    };
+    let result = blocking(&app, move |app| -> Result<Vec<u8>, Error> {
+        let registry = app.registry();
+        let filing = registry
+            .latest(&serial)
+            .map_err(|e| crate::commands::registry_error(registry.path(), e))?
+            .ok_or_else(|| Error::Registry(format!("登记簿中没有 {serial}")))?;
+        work::filed_output(&registry, &filing, format)
+    })
+    .await;
+    let name = format!("{}.{}", s.serial.unwrap_or_default(), format.ext());
+    match result {
+        Ok(Ok(bytes)) => file(bytes, content_type, &name, false),
+        Ok(Err(e)) => machine_fault(&e, false),
+        Err(res) => res,
+    }
+}
+
+pub async fn roster_page() -> Response {
+    page(StatusCode::OK, pages::roster_page(&[]))
+}
+
+/// The fill-in workbook of `beian init roster`.
+pub async fn roster_template() -> Response {
+    match crate::batch::fill_in_workbook() {
+        Ok(bytes) => file(bytes, web::XLSX, "名册.xlsx", false),
+        Err(e) => machine_fault(&e, false),
+    }
+}
+
+/// A roster's records, each checked; every problem of every row, or the
+/// records. Nothing is stored unless every row is right.
+pub fn roster_records(name: &str, bytes: &[u8]) -> Result<Vec<crate::record::Record>, Vec<String>> {
+    let path = FsPath::new(name);
+    let is_xlsx = bytes.starts_with(b"PK");
+    let entries = match is_xlsx {
+        true => crate::batch::xlsx::rows(path, bytes),
+        false => crate::batch::roster::rows(path, bytes),
+    };
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    for entry in entries {
+        let prepared = entry.and_then(|e| {
+            crate::pipeline::prepare(
+                e,
+                LayoutOptions {
+                    copies: 2,
+                    draft: true,
+                },
+            )
+        });
+        match prepared {
+            Ok(p) if p.stamp.serial.is_some() || p.stamp.uuid.is_some() => problems.push(format!(
+                "{}：编号和记录标识由宣传统战部备案时分配，请删去这两列",
+                p.origin.name()
+            )),
+            Ok(p) => records.push(p.record),
+            Err(e) => problems.extend(e.to_string().lines().map(str::to_owned)),
+        }
+    }
+    if records.is_empty() && problems.is_empty() {
+        problems.push(format!("「{name}」中没有填写任何一行"));
+    }
+    match problems.is_empty() {
+        true => Ok(records),
+        false => Err(problems),
+    }
+}
+
+/// Stores a roster's records under one receipt: its code.
+pub fn store_roster(app: &super::App, records: &[crate::record::Record]) -> Result<String, Error> {
+    let (code, digest) = new_receipt()?;
+    let texts: Vec<String> = records.iter().map(|r| r.to_toml()).collect();
+    let origins: Vec<String> = (1..=records.len())
+        .map(|i| format!("名册第 {i} 项"))
+        .collect();
+    let subs: Vec<NewSubmission> = records
+        .iter()
+        .zip(&texts)
+        .zip(&origins)
+        .map(|((r, text), origin)| NewSubmission {
+            form: r.form,
+            unit: &r.unit,
+            name: r.subject_name(),
+            record: text,
+            origin,
+        })
+        .collect();
+    let mut registry = app.registry();
+    registry
+        .submit(&digest, &subs, chrono::Local::now().fixed_offset())
+        .map_err(|e| crate::commands::registry_error(registry.path(), e))?;
+    Ok(code)
+}
+
+pub async fn roster_upload(
+    State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    if let Err(wait) = web::limit(&app, Action::Submit, &headers, peer) {
+        return too_many_page(wait);
+    }
+    let refused =
+        |status: StatusCode, problems: Vec<String>| page(status, pages::roster_page(&problems));
+    let Ok(mut multipart) = multipart else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            vec!["请选择名册文件后再上传".into()],
+        );
+    };
+    let mut upload = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("roster") => {
+                let name = field.file_name().unwrap_or("名册.xlsx").to_owned();
+                match field.bytes().await {
+                    Ok(bytes) => upload = Some((name, bytes)),
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        return refused(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            vec![
+                                "名册文件超过 5 MB；一个单位的名册不会这么大，请只保留要备案的行"
+                                    .into(),
+                            ],
+                        );
+                    }
+                    Err(_) => {
+                        return refused(
+                            StatusCode::BAD_REQUEST,
+                            vec!["名册文件没有传完整，请重新上传".into()],
+                        );
+                    }
+                }
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return refused(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    vec!["名册文件超过 5 MB；一个单位的名册不会这么大，请只保留要备案的行".into()],
+                );
+            }
+            Err(_) => {
+                return refused(
+                    StatusCode::BAD_REQUEST,
+                    vec!["名册文件没有传完整，请重新上传".into()],
+                );
+            }
+        }
+    }
+    let Some((name, bytes)) = upload.filter(|(_, b)| !b.is_empty()) else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            vec!["请选择名册文件后再上传".into()],
+        );
+    };
+    // Only the file's own name, never a path it claims.
+    let name = name
+        .rsplit(['/', '\\'])
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("名册.xlsx")
+        .to_owned();
+    let result = blocking(&app, move |app| match roster_records(&name, &bytes) {
+        Ok(records) => store_roster(app, &records).map(Ok),
+        Err(problems) => Ok(Err(problems)),
+    })
+    .await;
+    match result {
+        Ok(Ok(Ok(code))) => Redirect::to(&format!("/r/{code}")).into_response(),
+        Ok(Ok(Err(problems))) => refused(StatusCode::UNPROCESSABLE_ENTITY, problems),
+        Ok(Err(e)) => machine_fault(&e, false),
+        Err(res) => res,
+    }
+}
+
+/// For the JSON API: a response's content type.
+pub fn pdf_response(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, web::PDF)], bytes).into_response()
+}

@@ -85,6 +85,9 @@ pub fn restore(settings: &Settings, file: &Path, force: bool, say: Say<'_>) -> R
         chrono::Local::now().format("%Y%m%d-%H%M%S")
     ));
     let backed = source.serials().map_err(|e| registry_error(file, e))?;
+    let backed_events = source
+        .last_event_id()
+        .map_err(|e| registry_error(file, e))?;
     match open(settings) {
         Ok(mut registry) => {
             let sound = registry.quick_check().unwrap_or(false);
@@ -125,6 +128,21 @@ pub fn restore(settings: &Settings, file: &Path, force: bool, say: Say<'_>) -> R
                         newer.len(),
                         shown.join("、"),
                         if newer.len() > 10 { "……" } else { "" }
+                    )));
+                }
+                // Submissions and reviews made through the service since
+                // the backup would be lost too: receipts units hold would
+                // lead nowhere.
+                let later = registry
+                    .events_after(backed_events)
+                    .map_err(|e| registry_error(target, e))?;
+                if let Some(last) = later.last() {
+                    return Err(Error::Usage(format!(
+                        "登记簿完好，而且备份之后还有 {} 项网上申请的经办记录（提交、审核、退回等，最近一项在 {}，经办人 {}），恢复会丢掉它们，单位手中的回执将查不到；没有做任何改动。\
+                         登记簿损坏时才需要恢复；确要恢复，请先停止 beian serve，再加 --force",
+                        later.len(),
+                        last.at.get(..16).unwrap_or(&last.at).replace('T', " "),
+                        last.actor
                     )));
                 }
             }

@@ -432,6 +432,33 @@ impl Registry {
         Ok(rows)
     }
 
+    /// The id of the newest event (0 for none, or for a registry from before
+    /// the service): a restore compares it with the backup's.
+    pub fn last_event_id(&self) -> Result<i64, RegistryError> {
+        let has_table: bool = self.conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'event'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_table {
+            return Ok(0);
+        }
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) FROM event", [], |r| r.get(0))?)
+    }
+
+    /// Events newer than `id`, oldest first.
+    pub fn events_after(&self, id: i64) -> Result<Vec<Event>, RegistryError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE id > ?1 ORDER BY id");
+        let rows = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map([id], event_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// The history of a submission, oldest first.
     pub fn events_of_submission(&self, id: i64) -> Result<Vec<Event>, RegistryError> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE submission = ?1 ORDER BY id");

@@ -1366,3 +1366,27 @@ fn an_approval_files_the_record_the_office_saw() {
         );
     });
 }
+
+/// Submissions made through the service after a backup are not lost by a
+/// restore unless the office insists.
+#[test]
+fn a_restore_keeps_web_submissions_made_after_the_backup() {
+    run(async {
+        let s = Service::start();
+        s.submit(&account("甲", "gh_a")).await;
+        let dir = s.dir.path();
+        let registry = s.registry_path();
+        let registry = registry.to_str().unwrap();
+        let backup = beian_in(dir, &["--registry", registry, "backup", "backup.db"], None);
+        assert_eq!(backup.code, 0, "{}", backup.stderr);
+        let code = s.submit(&account("乙", "gh_b")).await;
+        let refused = beian_in(dir, &["--registry", registry, "restore", "backup.db"], None);
+        assert_eq!(refused.code, 2, "{}", refused.stdout);
+        assert!(
+            refused.stderr.contains("网上申请的经办记录"),
+            "{}",
+            refused.stderr
+        );
+        assert_eq!(s.receipt(&code).await["submissions"][0]["name"], "乙");
+    });
+}

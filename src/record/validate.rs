@@ -55,12 +55,14 @@ const GROUP_KEYS: &[&str] = &["type", "type_other", "name", "number", "verified"
 const PERSON_KEYS: &[&str] = &["name", "title", "mobile", "office_phone", "email"];
 
 /// What a record was written in, for the words of its messages: a record
-/// file has `[sections]` and keys, a roster row has columns.
+/// file has `[sections]` and keys, a roster row has columns, a web page has
+/// boxes to fill and choices to tick.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Medium {
     #[default]
     File,
     Roster,
+    Web,
 }
 
 /// Checks a parsed record against the forms in use.
@@ -182,6 +184,7 @@ impl Checker {
         let forms = match self.medium {
             Medium::File => "新媒体帐号填 \"account\"（附件1），QQ群、微博群填 \"group\"（附件2）",
             Medium::Roster => "「表格」一列写 附件1（新媒体帐号）或 附件2（QQ群、微博群）",
+            Medium::Web => "请从首页选择 新媒体帐号（附件1）或 QQ群、微博群（附件2）",
         };
         match get(top, "form") {
             None => self.report("form", format!("缺少此项：{forms}")),
@@ -277,6 +280,7 @@ impl Checker {
             (None, true) => {
                 let message = match self.medium {
                     Medium::File => format!("缺少 [{key}] 一节"),
+                    Medium::Web => format!("{}各项都没有填写", self.spec.label(key)),
                     Medium::Roster => match key {
                         "account" => {
                             "这一行没有填帐号：新媒体类型、帐号用户名等列都是空的".to_owned()
@@ -321,17 +325,26 @@ impl Checker {
         let reviewed = self.boolean(t, s, "interactive_reviewed", false);
         let reviewed = match (interactive, reviewed) {
             (Some(true), None) if get(t, "interactive_reviewed").is_none() => {
-                self.report(
-                    "account.interactive_reviewed",
-                    "平台设有交互栏目（interactive = true）时必须填写：true（有管理员审核）或 false（没有）",
-                );
+                let message = match self.medium {
+                    Medium::File => {
+                        "平台设有交互栏目（interactive = true）时必须填写：true（有管理员审核）或 false（没有）"
+                    }
+                    Medium::Roster | Medium::Web => {
+                        "平台设有交互栏目时必须填写：有管理员审核填「是」，没有填「否」"
+                    }
+                };
+                self.report("account.interactive_reviewed", message);
                 None
             }
             (Some(false), Some(_)) => {
-                self.report(
-                    "account.interactive_reviewed",
-                    "平台未设交互栏目（interactive = false）时不填此项，请删去",
-                );
+                let message = match self.medium {
+                    Medium::File => "平台未设交互栏目（interactive = false）时不填此项，请删去",
+                    Medium::Roster => "平台未设交互栏目时此项不填，请清空",
+                    Medium::Web => {
+                        "平台未设交互栏目时此项不选：请把「平台是否设有交互栏目」改为「是」，或清除此项的选择"
+                    }
+                };
+                self.report("account.interactive_reviewed", message);
                 None
             }
             (_, r) => r,

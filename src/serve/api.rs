@@ -19,7 +19,25 @@ use super::web::{self, blocking, json_error};
 use super::work::{self, Refusal};
 use super::{Shared, unit};
 use crate::error::{Error, Violation};
+use crate::record::validate::Medium;
 use crate::registry::{Submission, SubmissionStatus};
+
+/// `?words=web`: messages in the words of the web page (「请选择「是」或
+/// 「否」」) rather than of a record file (`true`/`false`); the page's live
+/// check asks for them.
+#[derive(Deserialize, Default)]
+pub struct Words {
+    words: Option<String>,
+}
+
+impl Words {
+    fn medium(&self) -> Medium {
+        match self.words.as_deref() {
+            Some("web") => Medium::Web,
+            _ => Medium::File,
+        }
+    }
+}
 
 /// A violation as the API says it.
 #[derive(Serialize)]
@@ -84,9 +102,11 @@ fn rejected(violations: &[Violation]) -> Response {
 pub async fn check(
     State(app): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(words): Query<Words>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let medium = words.medium();
     if let Err(wait) = web::limit(&app, Action::Check, &headers, peer) {
         return too_many(wait);
     }
@@ -99,7 +119,7 @@ pub async fn check(
         }
         Err(res) => return res,
     };
-    let result = tokio::task::spawn_blocking(move || work::check(&node).err()).await;
+    let result = tokio::task::spawn_blocking(move || work::check(&node, medium).err()).await;
     match result {
         Ok(None) => Json(json!({ "ok": true, "violations": [] })).into_response(),
         Ok(Some(v)) => {
@@ -113,9 +133,11 @@ pub async fn check(
 pub async fn preview(
     State(app): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(words): Query<Words>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let medium = words.medium();
     if let Err(wait) = web::limit(&app, Action::Check, &headers, peer) {
         return too_many(wait);
     }
@@ -123,7 +145,7 @@ pub async fn preview(
         Ok(n) => n,
         Err(res) => return res,
     };
-    match tokio::task::spawn_blocking(move || work::preview(&node)).await {
+    match tokio::task::spawn_blocking(move || work::preview(&node, medium)).await {
         Ok(Ok(pdf)) => unit::pdf_response(pdf),
         Ok(Err(Refusal::Record(v))) => rejected(&v),
         Ok(Err(Refusal::Machine(e))) => machine(&e),
@@ -143,9 +165,11 @@ fn machine(e: &Error) -> Response {
 pub async fn submit(
     State(app): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(words): Query<Words>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let medium = words.medium();
     if let Err(wait) = web::limit(&app, Action::Submit, &headers, peer) {
         return too_many(wait);
     }
@@ -153,7 +177,7 @@ pub async fn submit(
         Ok(n) => n,
         Err(res) => return res,
     };
-    match unit::store(&app, node).await {
+    match unit::store(&app, node, medium).await {
         Ok(code) => (
             StatusCode::CREATED,
             Json(json!({

@@ -511,7 +511,8 @@ pub async fn correct(
         .map(|n| fields::values_of_record(&n))
         .unwrap_or_default();
     let result = blocking(&app, move |app| -> Result<(), Refusal> {
-        let (record, _) = work::check(&node).map_err(Refusal::Record)?;
+        let (record, _) =
+            work::check(&node, crate::record::validate::Medium::Web).map_err(Refusal::Record)?;
         let after = fields::values_of_record(&node);
         let spec = crate::form::FormSpec::get(record.form);
         let changed: Vec<&str> = fields::paths(record.form)

@@ -17,6 +17,7 @@ use super::work::{self, Refusal};
 use super::{Shared, fields, pages};
 use crate::error::{Error, Violation};
 use crate::layout::LayoutOptions;
+use crate::record::validate::Medium;
 use crate::record::{FormKind, Node};
 use crate::registry::{NewSubmission, Submission, SubmissionStatus, sha256_hex};
 use crate::render::Format;
@@ -91,7 +92,7 @@ pub async fn preview(
         Err(res) => return res,
     };
     let node = fields::record_of_form(form, &values);
-    let result = tokio::task::spawn_blocking(move || work::preview(&node)).await;
+    let result = tokio::task::spawn_blocking(move || work::preview(&node, Medium::Web)).await;
     match result {
         Ok(Ok(pdf)) => file(pdf, web::PDF, "草稿.pdf", true),
         Ok(Err(Refusal::Record(problems))) => refused_page(form, "/submit", &values, &problems),
@@ -121,7 +122,7 @@ pub async fn submit(
         Err(res) => return res,
     };
     let node = fields::record_of_form(form, &values);
-    match store(&app, node).await {
+    match store(&app, node, Medium::Web).await {
         Ok(code) => Redirect::to(&format!("/r/{code}")).into_response(),
         Err(Refusal::Record(problems)) => refused_page(form, "/submit", &values, &problems),
         Err(Refusal::Machine(e)) => machine_fault(&e, false),
@@ -129,9 +130,9 @@ pub async fn submit(
 }
 
 /// Checks a record and stores it as a new submission: its receipt code.
-pub async fn store(app: &Shared, node: Node) -> Result<String, Refusal> {
+pub async fn store(app: &Shared, node: Node, medium: Medium) -> Result<String, Refusal> {
     let result = blocking(app, move |app| -> Result<String, Refusal> {
-        let (record, _) = work::check(&node).map_err(Refusal::Record)?;
+        let (record, _) = work::check(&node, medium).map_err(Refusal::Record)?;
         let (code, digest) = new_receipt()?;
         let text = record.to_toml();
         let sub = NewSubmission {
@@ -237,7 +238,7 @@ pub async fn resubmit(
     let node = fields::record_of_form(s.form, &values);
     let action = format!("/r/{code}/{seq}");
     let result = blocking(&app, move |app| -> Result<(), Refusal> {
-        let (record, _) = work::check(&node).map_err(Refusal::Record)?;
+        let (record, _) = work::check(&node, Medium::Web).map_err(Refusal::Record)?;
         let text = record.to_toml();
         let mut registry = app.registry();
         registry

@@ -90,7 +90,7 @@ const DRAFT: LayoutOptions = LayoutOptions {
 
 /// Checks a record as a unit sends it: everything `beian check` says, and
 /// that it carries no serial (the office assigns it).
-pub fn check(node: &Node) -> Result<(Record, Layout), Vec<Violation>> {
+pub fn check(node: &Node, medium: Medium) -> Result<(Record, Layout), Vec<Violation>> {
     let mut stamped = Vec::new();
     if let Node::Table(top) = node {
         for key in ["serial", "uuid", "filed_at", "version"] {
@@ -112,7 +112,7 @@ pub fn check(node: &Node) -> Result<(Record, Layout), Vec<Violation>> {
             }
         }
     }
-    match prepare_node("提交的表格", node, Medium::File, DRAFT) {
+    match prepare_node("提交的表格", node, medium, DRAFT) {
         Ok((record, _, layout)) if stamped.is_empty() => Ok((record, layout)),
         Ok(_) => Err(stamped),
         Err(e) => {
@@ -135,8 +135,8 @@ pub fn parse_json(text: &str) -> Result<Node, Vec<Violation>> {
 }
 
 /// The draft PDF of a record: both copies, 「草稿」, no serial.
-pub fn preview(node: &Node) -> Result<Vec<u8>, Refusal> {
-    let (_, layout) = check(node).map_err(Refusal::Record)?;
+pub fn preview(node: &Node, medium: Medium) -> Result<Vec<u8>, Refusal> {
+    let (_, layout) = check(node, medium).map_err(Refusal::Record)?;
     Format::Pdf
         .render(&layout)
         .map_err(|e| Refusal::Machine(e.into()))
@@ -154,7 +154,7 @@ pub fn stored_submission(s: &Submission) -> Result<Node, Error> {
 
 /// The draft PDF of a stored submission, as the office reviews it.
 pub fn submission_preview(s: &Submission) -> Result<Vec<u8>, Refusal> {
-    preview(&stored_submission(s)?)
+    preview(&stored_submission(s)?, Medium::Web)
 }
 
 /// Files a pending submission: the serial is assigned, the forms rendered
@@ -167,7 +167,7 @@ pub fn approve(
     now: DateTime<FixedOffset>,
 ) -> Result<Filed, Refusal> {
     let node = stored_submission(submission)?;
-    let (record, _) = check(&node).map_err(Refusal::Record)?;
+    let (record, _) = check(&node, Medium::File).map_err(Refusal::Record)?;
     let content = record.to_toml();
     let subjects: Vec<String> = record.subject_keys().into_iter().map(|k| k.key).collect();
     let spec = FormSpec::get(record.form);

@@ -541,6 +541,46 @@ fn check_and_preview_speak_as_beian_check_does() {
             body["violations"][0]["text"],
             "principal.mobile（第一责任人·手机）：「1380000」不是11位手机号"
         );
+        // The page's words: choices to tick, not `true`/`false`.
+        let mut unticked = account("a", "gh_1");
+        unticked["account"]
+            .as_object_mut()
+            .unwrap()
+            .remove("interactive");
+        unticked["account"]
+            .as_object_mut()
+            .unwrap()
+            .remove("interactive_reviewed");
+        let file: Value = s
+            .post_json("/api/check", &unticked)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            file["violations"][0]["message"],
+            "缺少此项：填 true（是）或 false（否）"
+        );
+        let web: Value = s
+            .post_json("/api/check?words=web", &unticked)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(web["violations"][0]["message"], "请选择「是」或「否」");
+        let mut form = account_form("13800000000");
+        form.retain(|(k, _)| !k.starts_with("account.interactive"));
+        let page = s
+            .http
+            .post(s.url("/submit"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("请选择「是」或「否」"), "{page}");
         let good = s.post_json("/api/check", &account("a", "gh_1")).await;
         assert_eq!(good.json::<Value>().await.unwrap()["ok"], true);
         // A record with a serial: the office assigns it.

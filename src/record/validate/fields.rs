@@ -209,6 +209,16 @@ impl Checker {
                     "这是群，用附件2：「{written}」是群类型，请写在「群类型」一列，群名称、群号也写在群的列里（表格一列写 附件2）"
                 ),
             ),
+            (FormKind::Account, Medium::Web) => (
+                "group.type",
+                format!("这是群，请回首页改填「QQ群、微博群（附件2）」：「{written}」是群类型"),
+            ),
+            (FormKind::Group, Medium::Web) => (
+                "account.platform",
+                format!(
+                    "这是新媒体帐号，请回首页改填「新媒体帐号（附件1）」：「{written}」是新媒体类型"
+                ),
+            ),
             (FormKind::Group, Medium::Roster) => (
                 "account.platform",
                 format!(
@@ -253,6 +263,7 @@ impl Checker {
                         "应为 true（是）或 false（否），却是{got}；也可写 \"是\"/\"否\"、\"有\"/\"无\"、\"√\"/\"×\""
                     ),
                     Medium::Roster => format!("应填「是」或「否」，却是{got}；也可填 有/无、√/×"),
+                    Medium::Web => format!("请选择「是」或「否」（收到的是{got}）"),
                 };
                 self.report(&path, message);
                 None
@@ -261,6 +272,7 @@ impl Checker {
                 let message = match self.medium {
                     Medium::File => "缺少此项：填 true（是）或 false（否）",
                     Medium::Roster => "缺少此项：填「是」或「否」",
+                    Medium::Web => "请选择「是」或「否」",
                 };
                 self.report(&path, message);
                 None

@@ -82,7 +82,7 @@
 
   function check() {
     var mine = ++seq;
-    fetch("/api/check", {
+    fetch("/api/check?words=web", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(record()),

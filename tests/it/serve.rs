@@ -18,7 +18,8 @@ const PASSWORD: &str = "office-pass-2026";
 
 /// A service on a fresh registry with one office user.
 pub struct Service {
-    pub running: Running,
+    /// Kept for its drop: the service stops with the test.
+    _running: Running,
     pub dir: tempfile::TempDir,
     pub base: String,
     pub http: Client,
@@ -56,7 +57,7 @@ impl Service {
             .build()
             .unwrap();
         Service {
-            running,
+            _running: running,
             dir,
             base,
             http,

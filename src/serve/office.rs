@@ -425,9 +425,13 @@ fn submission_page(
             }
             div.review {
                 div.paper {
-                    h2 { "表格（草稿）" }
-                    iframe.preview src={"/office/s/" (s.id) "/preview.pdf"} title="表格预览" {}
-                    p { a href={"/office/s/" (s.id) "/preview.pdf"} target="_blank" { "在新窗口打开" } }
+                    @let shown = match (&s.serial, s.version) {
+                        (Some(serial), Some(v)) => format!("/office/f/{serial}/{v}/pdf?view=1"),
+                        _ => format!("/office/s/{}/preview.pdf", s.id),
+                    };
+                    h2 { @if s.serial.is_some() { "表格（已备案）" } @else { "表格（草稿）" } }
+                    iframe.preview src=(shown) title="表格预览" {}
+                    p { a href=(shown) target="_blank" { "在新窗口打开" } }
                 }
                 @if open {
                     div.correct {
@@ -1077,10 +1081,17 @@ pub async fn filing(
     )
 }
 
+/// `?view=1`: shown in the page rather than downloaded.
+#[derive(Deserialize)]
+pub struct View {
+    view: Option<String>,
+}
+
 pub async fn filing_file(
     State(app): State<Shared>,
     _office: Office,
     Path((serial, version, kind)): Path<(String, u32, String)>,
+    Query(view): Query<View>,
 ) -> Response {
     let (format, content_type) = match kind.as_str() {
         "pdf" => (Format::Pdf, web::PDF),
@@ -1102,7 +1113,7 @@ pub async fn filing_file(
             bytes,
             content_type,
             &format!("{serial}.{}", format.ext()),
-            false,
+            view.view.is_some() && format == Format::Pdf,
         ),
         Ok(Err(e)) => fault(&e),
         Err(res) => res,

@@ -258,8 +258,8 @@ fn time(at: &str) -> String {
 
 fn form_short(form: FormKind) -> &'static str {
     match form {
-        FormKind::Account => "附件1 新媒体帐号",
-        FormKind::Group => "附件2 QQ群、微博群",
+        FormKind::Account => "附件1",
+        FormKind::Group => "附件2",
     }
 }
 
@@ -310,12 +310,12 @@ pub async fn queue(
                         tbody {
                             @for s in &subs {
                                 tr {
-                                    td { (time(&s.submitted_at)) }
-                                    td { (form_short(s.form)) }
-                                    td { (s.unit) }
-                                    td { a.open-submission href={"/office/s/" (s.id)} { (s.name) } }
-                                    td { (s.origin) }
-                                    td { (status_text(s)) }
+                                    td data-label="提交时间" { (time(&s.submitted_at)) }
+                                    td data-label="表格" { (form_short(s.form)) }
+                                    td data-label="申请单位" { (s.unit) }
+                                    td data-label="名称" { a.open-submission href={"/office/s/" (s.id)} { (s.name) } }
+                                    td data-label="来源" { (s.origin) }
+                                    td data-label="状态" { (status_text(s)) }
                                 }
                             }
                         }
@@ -336,10 +336,10 @@ fn history(events: &[Event]) -> Markup {
                 tbody {
                     @for e in events {
                         tr {
-                            td { (time(&e.at)) }
-                            td { (e.actor) }
-                            td { (action_label(&e.action)) }
-                            td { (e.detail) }
+                            td data-label="时间" { (time(&e.at)) }
+                            td data-label="经办人" { (e.actor) }
+                            td data-label="事项" { (action_label(&e.action)) }
+                            td data-label="说明" { (e.detail) }
                         }
                     }
                 }
@@ -395,12 +395,12 @@ fn submission_page(
         html! {
             h1 { (s.name) small { "　" (s.unit) } }
             p.status #status data-status=(s.status.key()) {
-                (status_text(s))
-                @if let Some(serial) = &s.serial {
-                    "　" a #serial href={"/office/f/" (serial)} { (serial) }
+                @match &s.serial {
+                    Some(serial) => { (s.status.label()) " " a.serial #serial href={"/office/f/" (serial)} { (serial) } }
+                    None => (status_text(s)),
                 }
             }
-            p.meta { (form_short(s.form)) "　" (s.origin) "　提交于 " (time(&s.submitted_at)) }
+            p.meta { (crate::form::FormSpec::get(s.form).name) "　" (s.origin) "　提交于 " (time(&s.submitted_at)) }
             @if s.status == SubmissionStatus::Pending {
                 div.actions {
                     form #approve-form method="post" action={"/office/s/" (s.id) "/approve"} {
@@ -912,16 +912,16 @@ pub async fn register(
                             tbody {
                                 @for r in &rows {
                                     tr {
-                                        td { input type="checkbox" name="serial" value=(r.serial) aria-label={"选择 " (r.serial)}; }
-                                        td { a href={"/office/f/" (r.serial)} { (r.serial) } }
-                                        td { (r.form_label) }
-                                        td { (r.unit) }
-                                        td { (r.name) }
-                                        td { (r.id) }
-                                        td { (r.principal) }
-                                        td { (r.mobile) }
-                                        td { (r.filed_at) }
-                                        td { (r.version) }
+                                        td.pick { input type="checkbox" name="serial" value=(r.serial) aria-label={"选择 " (r.serial)}; }
+                                        td data-label="编号" { a.serial href={"/office/f/" (r.serial)} { (r.serial) } }
+                                        td data-label="表格" { (r.form_label) }
+                                        td data-label="申请单位" { (r.unit) }
+                                        td data-label="名称" { (r.name) }
+                                        td data-label="账号id/群号" { (r.id) }
+                                        td data-label="第一责任人" { (r.principal) }
+                                        td data-label="手机" { (r.mobile) }
+                                        td data-label="备案日期" { (r.filed_at) }
+                                        td data-label="版本" { (r.version) }
                                     }
                                 }
                             }
@@ -1060,10 +1060,10 @@ pub async fn filing(
                     tbody {
                         @for v in versions.iter().rev() {
                             tr {
-                                td { "第 " (v.version) " 版" }
-                                td { (time(&v.filed_at)) }
-                                td { (v.name) }
-                                td {
+                                td data-label="版本" { "第 " (v.version) " 版" }
+                                td data-label="备案时间" { (time(&v.filed_at)) }
+                                td data-label="名称" { (v.name) }
+                                td data-label="文件" {
                                     a href={"/office/f/" (serial) "/" (v.version) "/pdf"} { "PDF" } " "
                                     a href={"/office/f/" (serial) "/" (v.version) "/docx"} { "Word" }
                                 }

@@ -2,6 +2,7 @@
 //! runs through every stage and every renderer.
 
 mod batch;
+mod browser;
 mod cli;
 mod docx;
 mod forms;

@@ -66,15 +66,7 @@ fn event_line(e: &Event) -> String {
     // Minutes are enough to read; the registry keeps the seconds and offset.
     let at = chrono::DateTime::parse_from_rfc3339(&e.at)
         .map_or_else(|_| e.at.clone(), |t| t.format("%Y-%m-%d %H:%M").to_string());
-    let action = match e.action.as_str() {
-        "submitted" => "提交",
-        "corrected" => "更正",
-        "returned" => "退回",
-        "approved" => "批准备案",
-        "resubmitted" => "重新提交",
-        "password" => "设置口令",
-        other => other,
-    };
+    let action = e.action_label();
     let what = match (e.action.as_str(), e.detail.as_str()) {
         (_, "") => action.to_owned(),
         // The detail of an approval is the serial itself.

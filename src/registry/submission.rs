@@ -122,6 +122,21 @@ pub struct Event {
     pub detail: String,
 }
 
+impl Event {
+    /// What happened, as the office reads it (「批准备案」).
+    pub fn action_label(&self) -> &str {
+        match self.action.as_str() {
+            "submitted" => "提交",
+            "corrected" => "更正",
+            "returned" => "退回",
+            "approved" => "批准备案",
+            "resubmitted" => "重新提交",
+            "password" => "设置口令",
+            other => other,
+        }
+    }
+}
+
 const SUBMISSION_COLUMNS: &str = "id, seq, form, unit, name, record, origin, status, reason, \
                                   serial, version, submitted_at, updated_at";
 

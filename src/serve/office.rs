@@ -338,25 +338,13 @@ fn history(events: &[Event]) -> Markup {
                         tr {
                             td data-label="时间" { (time(&e.at)) }
                             td data-label="经办人" { (e.actor) }
-                            td data-label="事项" { (action_label(&e.action)) }
+                            td data-label="事项" { (e.action_label()) }
                             td data-label="说明" { (e.detail) }
                         }
                     }
                 }
             }
         }
-    }
-}
-
-fn action_label(action: &str) -> &str {
-    match action {
-        "submitted" => "提交",
-        "corrected" => "更正",
-        "returned" => "退回",
-        "approved" => "批准备案",
-        "resubmitted" => "重新提交",
-        "password" => "设置口令",
-        other => other,
     }
 }
 
@@ -791,20 +779,11 @@ impl RegisterQuery {
             .filter_map(|(k, v)| {
                 v.as_deref()
                     .filter(|v| !v.is_empty())
-                    .map(|v| format!("{k}={}", encode(v)))
+                    .map(|v| format!("{k}={}", web::percent(v)))
             })
             .collect::<Vec<_>>()
             .join("&")
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A line of the register.

@@ -265,6 +265,7 @@ pub fn receipt(code: &str, subs: &[Submission]) -> Markup {
             p.hint {
                 "请收藏本页或记下地址：凭它查看审核结果，备案后在这里下载编号后的表格。地址就是凭证，请勿转发给无关人员。"
             }
+            p.code #receipt-code { "回执地址：/r/" (code) }
             @for s in subs {
                 article.submission {
                     h2 { (s.name) small { "　" (s.unit) } }

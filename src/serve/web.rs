@@ -189,8 +189,9 @@ pub fn file(bytes: Vec<u8>, content_type: &'static str, name: &str, inline: bool
     res
 }
 
-/// RFC 5987 percent-encoding of a file name.
-fn percent(s: &str) -> String {
+/// Percent-encoding of everything but letters, digits and `-_.`: a file
+/// name in `Content-Disposition` (RFC 5987), a value in a query string.
+pub fn percent(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),

@@ -145,11 +145,10 @@ pub async fn preview(
         Ok(n) => n,
         Err(res) => return res,
     };
-    match tokio::task::spawn_blocking(move || work::preview(&node, medium)).await {
-        Ok(Ok(pdf)) => unit::pdf_response(pdf),
-        Ok(Err(Refusal::Record(v))) => rejected(&v),
-        Ok(Err(Refusal::Machine(e))) => machine(&e),
-        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    match web::draft_pdf(&app, node, medium).await {
+        Ok(pdf) => unit::pdf_response(pdf),
+        Err(Refusal::Record(v)) => rejected(&v),
+        Err(Refusal::Machine(e)) => machine(&e),
     }
 }
 

@@ -58,6 +58,10 @@ pub struct App {
     pub sessions: Sessions,
     pub limiter: Limiter,
     pub options: Options,
+    /// One permit per core for the work that renders a PDF or DOCX: with
+    /// fifty previews rendering at once on two cores, a live check (half a
+    /// millisecond of work) waited behind all of them (BENCHMARKS.md).
+    pub renders: tokio::sync::Semaphore,
 }
 
 pub type Shared = Arc<App>;
@@ -69,6 +73,9 @@ impl App {
             sessions: Sessions::default(),
             limiter: Limiter::new(options.limits),
             options,
+            renders: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         }
     }
 

@@ -468,9 +468,13 @@ pub async fn submission_pdf(
         Ok(found) => found,
         Err(res) => return res,
     };
-    match tokio::task::spawn_blocking(move || work::submission_preview(&s)).await {
-        Ok(Ok(pdf)) => file(pdf, web::PDF, "草稿.pdf", true),
-        Ok(Err(Refusal::Record(v))) => problem_page(
+    let node = match work::stored_submission(&s) {
+        Ok(node) => node,
+        Err(e) => return fault(&e),
+    };
+    match web::draft_pdf(&app, node, crate::record::validate::Medium::Web).await {
+        Ok(pdf) => file(pdf, web::PDF, "草稿.pdf", true),
+        Err(Refusal::Record(v)) => problem_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "这份申请有问题",
             &v.iter()
@@ -478,8 +482,7 @@ pub async fn submission_pdf(
                 .collect::<Vec<_>>()
                 .join("；"),
         ),
-        Ok(Err(Refusal::Machine(e))) => fault(&e),
-        Err(e) => fault(&Error::Internal(e.to_string())),
+        Err(Refusal::Machine(e)) => fault(&e),
     }
 }
 
@@ -563,7 +566,7 @@ pub async fn approve_one(
     seen: Option<String>,
 ) -> Result<Filed, Outcome> {
     let user = user.to_owned();
-    let result = blocking(app, move |app| {
+    let result = web::rendering(app, move |app| {
         let mut registry = app.registry();
         let s = match registry.submission(id) {
             Ok(Some(s)) => s,
@@ -929,7 +932,7 @@ pub async fn export(
         Some("csv") => ("csv", "text/csv; charset=utf-8"),
         _ => ("pdf", web::PDF),
     };
-    let result = blocking(&app, move |app| {
+    let result = web::rendering(&app, move |app| {
         let registry = app.registry();
         let printed = chrono::Local::now().format("%Y-%m-%d").to_string();
         crate::commands::register::register_bytes(
@@ -977,7 +980,7 @@ pub async fn print(
             "一次最多打印 1000 份，请分批打印。",
         );
     }
-    let result = blocking(&app, move |app| {
+    let result = web::rendering(&app, move |app| {
         let registry = app.registry();
         let mut filings = Vec::with_capacity(serials.len());
         for serial in &serials {
@@ -1078,7 +1081,7 @@ pub async fn filing_file(
         _ => return web::not_found().await,
     };
     let key = serial.clone();
-    let result = blocking(&app, move |app| {
+    let result = web::rendering(&app, move |app| {
         let registry = app.registry();
         let filing = registry
             .version(&key, version)

@@ -92,12 +92,10 @@ pub async fn preview(
         Err(res) => return res,
     };
     let node = fields::record_of_form(form, &values);
-    let result = tokio::task::spawn_blocking(move || work::preview(&node, Medium::Web)).await;
-    match result {
-        Ok(Ok(pdf)) => file(pdf, web::PDF, "草稿.pdf", true),
-        Ok(Err(Refusal::Record(problems))) => refused_page(form, "/submit", &values, &problems),
-        Ok(Err(Refusal::Machine(e))) => machine_fault(&e, false),
-        Err(e) => machine_fault(&Error::Internal(e.to_string()), false),
+    match web::draft_pdf(&app, node, Medium::Web).await {
+        Ok(pdf) => file(pdf, web::PDF, "草稿.pdf", true),
+        Err(Refusal::Record(problems)) => refused_page(form, "/submit", &values, &problems),
+        Err(Refusal::Machine(e)) => machine_fault(&e, false),
     }
 }
 
@@ -292,7 +290,7 @@ pub async fn download(
             "这份申请还没有备案编号，备案后才能下载。",
         );
     };
-    let result = blocking(&app, move |app| -> Result<Vec<u8>, Error> {
+    let result = web::rendering(&app, move |app| -> Result<Vec<u8>, Error> {
         let registry = app.registry();
         let filing = registry
             .latest(&serial)

@@ -215,6 +215,44 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| machine_fault(&Error::Internal(format!("处理请求时出错：{e}")), false))
 }
 
+/// [`blocking`] work that renders forms: it waits for one of the
+/// per-core permits first, so that rendering never crowds out the rest.
+pub async fn rendering<T: Send + 'static>(
+    app: &Shared,
+    work: impl FnOnce(&App) -> T + Send + 'static,
+) -> Result<T, Response> {
+    let _permit = app
+        .renders
+        .acquire()
+        .await
+        .map_err(|e| machine_fault(&Error::Internal(format!("处理请求时出错：{e}")), false))?;
+    blocking(app, work).await
+}
+
+/// The draft PDF of a record: checked first (a record with problems never
+/// waits for a permit), then rendered under one.
+pub async fn draft_pdf(
+    app: &Shared,
+    node: crate::record::Node,
+    medium: crate::record::validate::Medium,
+) -> Result<Vec<u8>, super::work::Refusal> {
+    use super::work::Refusal;
+    let internal = |e: String| Refusal::Machine(Error::Internal(format!("处理请求时出错：{e}")));
+    let checked = tokio::task::spawn_blocking(move || super::work::check(&node, medium))
+        .await
+        .map_err(|e| internal(e.to_string()))?;
+    let (_, layout) = checked.map_err(Refusal::Record)?;
+    let _permit = app
+        .renders
+        .acquire()
+        .await
+        .map_err(|e| internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || crate::render::Format::Pdf.render(&layout))
+        .await
+        .map_err(|e| internal(e.to_string()))?
+        .map_err(|e| Refusal::Machine(e.into()))
+}
+
 /// The files under `/assets/`: built into the binary, so the campus network
 /// needs no CDN.
 pub async fn asset(Path(name): Path<String>) -> Response {

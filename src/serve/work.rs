@@ -134,14 +134,6 @@ pub fn parse_json(text: &str) -> Result<Node, Vec<Violation>> {
     })
 }
 
-/// The draft PDF of a record: both copies, 「草稿」, no serial.
-pub fn preview(node: &Node, medium: Medium) -> Result<Vec<u8>, Refusal> {
-    let (_, layout) = check(node, medium).map_err(Refusal::Record)?;
-    Format::Pdf
-        .render(&layout)
-        .map_err(|e| Refusal::Machine(e.into()))
-}
-
 /// A submission's record, read back from its stored TOML.
 pub fn stored_submission(s: &Submission) -> Result<Node, Error> {
     Node::parse(&s.record, Syntax::Toml).map_err(|e| {
@@ -150,11 +142,6 @@ pub fn stored_submission(s: &Submission) -> Result<Node, Error> {
             s.id, e.message
         ))
     })
-}
-
-/// The draft PDF of a stored submission, as the office reviews it.
-pub fn submission_preview(s: &Submission) -> Result<Vec<u8>, Refusal> {
-    preview(&stored_submission(s)?, Medium::Web)
 }
 
 /// Files a pending submission: the serial is assigned, the forms rendered

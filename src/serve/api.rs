@@ -176,7 +176,12 @@ pub async fn submit(
         Ok(n) => n,
         Err(res) => return res,
     };
-    match unit::store(&app, node, medium).await {
+    // A client that may send twice names its submission once.
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| format!("api:{k}"));
+    match unit::store(&app, node, medium, key).await {
         Ok(code) => (
             StatusCode::CREATED,
             Json(json!({
@@ -214,6 +219,7 @@ fn unit_view(code: &str, s: &Submission) -> serde_json::Value {
 
 /// `GET /api/submissions/{receipt}`: the status of each submission under it.
 pub async fn receipt(State(app): State<Shared>, Path(code): Path<String>) -> Response {
+    let code = unit::receipt_code(&code);
     match unit::receipt_submissions(&app, &code).await {
         Ok(subs) if subs.is_empty() => json_error(StatusCode::NOT_FOUND, "没有这张回执"),
         Ok(subs) => Json(json!({

@@ -62,6 +62,8 @@ pub struct App {
     /// fifty previews rendering at once on two cores, a live check (half a
     /// millisecond of work) waited behind all of them (BENCHMARKS.md).
     pub renders: tokio::sync::Semaphore,
+    /// Forms already submitted, by their one-time code.
+    pub sent: unit::Sent,
 }
 
 pub type Shared = Arc<App>;
@@ -73,6 +75,7 @@ impl App {
             sessions: Sessions::default(),
             limiter: Limiter::new(options.limits),
             options,
+            sent: unit::Sent::default(),
             renders: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
@@ -96,11 +99,16 @@ pub fn router(app: Shared) -> Router {
     let unit = Router::new()
         .route("/", get(unit::home))
         .route("/new/{form}", get(unit::new_form))
-        .route("/submit", post(unit::submit))
-        .route("/preview", post(unit::preview))
+        // Opened by hand (reloaded, bookmarked, 「在浏览器打开」 in WeChat):
+        // the page they belong to.
+        .route("/submit", post(unit::submit).get(unit::home_again))
+        .route("/preview", post(unit::preview).get(unit::home_again))
         .route("/r/{code}", get(unit::receipt))
         .route("/r/{code}/{seq}/edit", get(unit::edit))
-        .route("/r/{code}/{seq}", post(unit::resubmit))
+        .route(
+            "/r/{code}/{seq}",
+            post(unit::resubmit).get(unit::receipt_again),
+        )
         .route("/r/{code}/{seq}/{file}", get(unit::download))
         .route("/roster", get(unit::roster_page))
         .route("/roster/template.xlsx", get(unit::roster_template))

@@ -96,8 +96,13 @@ fn nav(office: &Office) -> Markup {
     }
 }
 
+/// An error said to the office: a filing or version that is not there is
+/// 404, anything else a fault of the machine, with its details.
 fn fault(e: &Error) -> Response {
-    web::machine_fault(e, true)
+    match e {
+        Error::Negative(m) => problem_page(StatusCode::NOT_FOUND, "找不到", m),
+        e => web::machine_fault(e, true),
+    }
 }
 
 // --- login ------------------------------------------------------------------
@@ -280,11 +285,14 @@ pub async fn queue(
             .map_err(|e| registry_error(registry.path(), e))
     })
     .await;
-    let subs = match result {
+    let mut subs = match result {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return fault(&e),
         Err(res) => return res,
     };
+    // A page stays a page: the newest, and how many more there are.
+    let more = subs.len().saturating_sub(QUEUE_PAGE);
+    subs.truncate(QUEUE_PAGE);
     let tabs = [
         SubmissionStatus::Pending,
         SubmissionStatus::Returned,
@@ -301,6 +309,9 @@ pub async fn queue(
                     @for t in tabs {
                         a href={"/office?status=" (t.key())} aria-current=[(t == status).then_some("page")] { (t.label()) }
                     }
+                }
+                @if more > 0 {
+                    p.hint { "只列出最新的 " (QUEUE_PAGE) " 份，另有 " (more) " 份较早的；处理完这些后再看。" }
                 }
                 @if subs.is_empty() {
                     p.empty { "没有" (status.label()) "的申请。" }
@@ -325,6 +336,9 @@ pub async fn queue(
         ),
     )
 }
+
+/// How many submissions the queue lists at once.
+const QUEUE_PAGE: usize = 200;
 
 /// What happened to a submission or a filing, oldest first.
 fn history(events: &[Event]) -> Markup {
@@ -377,6 +391,8 @@ fn submission_page(
 ) -> Markup {
     let csrf = office.session.csrf.as_str();
     let open = s.status != SubmissionStatus::Filed;
+    // The record as shown: what an approval or a correction is of.
+    let seen = crate::registry::sha256_hex(&s.record);
     layout(
         &s.name,
         nav(office),
@@ -393,7 +409,7 @@ fn submission_page(
                 div.actions {
                     form #approve-form method="post" action={"/office/s/" (s.id) "/approve"} {
                         input type="hidden" name="csrf" value=(csrf);
-                        input type="hidden" name="seen" value=(crate::registry::sha256_hex(&s.record));
+                        input type="hidden" name="seen" value=(seen);
                         button #approve type="submit" { "批准备案（分配编号）" }
                     }
                     form #return-form method="post" action={"/office/s/" (s.id) "/return"} {
@@ -429,7 +445,7 @@ fn submission_page(
                             &format!("/office/s/{}/correct", s.id),
                             values,
                             problems,
-                            &[("csrf", csrf)],
+                            &[("csrf", csrf), ("seen", &seen)],
                             html! { button #save type="submit" { "保存更正" } },
                         ))
                     }
@@ -500,6 +516,10 @@ pub async fn correct(
         Ok(found) => found,
         Err(res) => return res,
     };
+    let seen = values
+        .iter()
+        .find(|(k, _)| k == "seen")
+        .map(|(_, v)| v.clone());
     let node = fields::record_of_form(s.form, &values);
     let user = office.session.user.clone();
     let before = work::stored_submission(&s)
@@ -524,6 +544,17 @@ pub async fn correct(
             false => changed.join("、"),
         };
         let mut registry = app.registry();
+        let current = registry
+            .submission(id)
+            .map_err(|e| Refusal::Machine(registry_error(registry.path(), e)))?;
+        if let (Some(seen), Some(current)) = (&seen, &current)
+            && *seen != crate::registry::sha256_hex(&current.record)
+        {
+            return Err(Refusal::Record(vec![work::whole(
+                "这份申请在您打开之后被单位修改过，您的更正没有保存；请看过修改后的内容再更正"
+                    .to_owned(),
+            )]));
+        }
         registry
             .correct_submission(
                 id,
@@ -534,7 +565,13 @@ pub async fn correct(
                 &detail,
                 chrono::Local::now().fixed_offset(),
             )
-            .map_err(|e| Refusal::Machine(registry_error(registry.path(), e)))
+            .map_err(|e| match e {
+                // Approved by someone else meanwhile: said, not a fault.
+                e @ crate::registry::RegistryError::NotPending { .. } => {
+                    Refusal::Record(vec![work::whole(format!("{e}，更正没有保存"))])
+                }
+                e => Refusal::Machine(registry_error(registry.path(), e)),
+            })
     })
     .await;
     match result {

@@ -189,6 +189,8 @@ pub fn record_form(
     html! {
         form #record method="post" action=(action) data-form=(form.key()) novalidate {
             input type="hidden" name="form" value=(form.key());
+            // Where a preview's problems are shown again: the same form.
+            input type="hidden" name="back" value=(action);
             @for (name, value) in hidden {
                 input type="hidden" name=(name) value=(value);
             }
@@ -196,9 +198,12 @@ pub fn record_form(
                 @if !problems.is_empty() {
                     p { "还有 " (problems.len()) " 处需要修改：" }
                 }
-                ul {
+                // What the server said of the record as a whole stays until
+                // the next post; the script keeps its own list apart.
+                ul.server {
                     @for v in &general { li { (v.to_string()) } }
                 }
+                ul.live {}
             }
             @for section in fields::sections(form) {
                 section.group {
@@ -226,11 +231,17 @@ pub fn unit_buttons() -> Markup {
 }
 
 /// A unit's new (or corrected) record.
+///
+/// `note` is what the office said when it returned the record, shown
+/// apart from the problems (which the live check redraws); `hidden` are
+/// the form's own fields (its one-time `nonce`, the `seen` digest).
 pub fn form_page(
     form: FormKind,
     action: &str,
     values: &[(String, String)],
     problems: &[Violation],
+    note: Option<&str>,
+    hidden: &[(&str, &str)],
 ) -> Markup {
     let spec = FormSpec::get(form);
     layout(
@@ -239,9 +250,23 @@ pub fn form_page(
         html! {
             h1 { (spec.title) }
             p.sub { (spec.name) "　带 * 的必填；填写时下方即时提示问题。" }
-            (record_form(form, action, values, problems, &[], unit_buttons()))
+            @if let Some(reason) = note {
+                div.returned #returned { p { "宣传统战部退回的理由：" } p { strong { (reason) } } p { "请按理由修改后重新提交。" } }
+            }
+            (wechat_hint())
+            (record_form(form, action, values, problems, hidden, unit_buttons()))
         },
     )
+}
+
+/// Inside WeChat (which shows no PDF and hides the address) the page says
+/// how to get out of it; the script shows it there, and only there.
+pub fn wechat_hint() -> Markup {
+    html! {
+        p.wechat hidden {
+            "在微信里预览或下载 PDF 时如打不开，请点右上角「…」，选「在浏览器打开」。"
+        }
+    }
 }
 
 /// The status of one submission, as the unit sees it.
@@ -255,7 +280,7 @@ pub fn status_text(s: &Submission) -> String {
 
 /// The receipt: every submission under the code, its status, and the
 /// filed forms to download.
-pub fn receipt(code: &str, subs: &[Submission]) -> Markup {
+pub fn receipt(origin: &str, code: &str, subs: &[Submission]) -> Markup {
     let base = format!("/r/{code}");
     layout(
         "回执",
@@ -265,7 +290,8 @@ pub fn receipt(code: &str, subs: &[Submission]) -> Markup {
             p.hint {
                 "请收藏本页或记下地址：凭它查看审核结果，备案后在这里下载编号后的表格。地址就是凭证，请勿转发给无关人员。"
             }
-            p.code #receipt-code { "回执地址：/r/" (code) }
+            p.code #receipt-code { "回执地址：" (origin) "/r/" (code) }
+            (wechat_hint())
             @for s in subs {
                 article.submission {
                     h2 { (s.name) small { "　" (s.unit) } }
@@ -306,7 +332,7 @@ pub fn roster_page(problems: &[String]) -> Markup {
             }
             @if !problems.is_empty() {
                 div.problems #problems {
-                    p { "名册有 " (problems.len()) " 处问题，没有提交，请改好后重新上传：" }
+                    p { "名册没有提交，请改好后重新上传：" }
                     ul { @for p in problems { li { (p) } } }
                 }
             }

@@ -28,16 +28,52 @@ pub async fn home() -> Response {
     page(StatusCode::OK, pages::home())
 }
 
+/// A form's address opened by hand: home.
+pub async fn home_again() -> Response {
+    Redirect::to("/").into_response()
+}
+
+/// A resubmission's address opened by hand: its receipt.
+pub async fn receipt_again(Path((code, _)): Path<(String, String)>) -> Response {
+    Redirect::to(&format!("/r/{}", receipt_code(&code))).into_response()
+}
+
+/// A receipt code as typed or copied: case and spaces do not matter, and
+/// nothing but hex digits is kept (so nothing else reaches a URL).
+pub fn receipt_code(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// `form` as a URL or a form says it.
 fn form_of(key: &str) -> Option<FormKind> {
     FormKind::from_key(key)
 }
 
 pub async fn new_form(Path(form): Path<String>) -> Response {
-    match form_of(&form) {
-        Some(form) => page(StatusCode::OK, pages::form_page(form, "/submit", &[], &[])),
-        None => web::not_found().await,
-    }
+    let Some(form) = form_of(&form) else {
+        return web::not_found().await;
+    };
+    // A one-time code of this form: a second tap on 提交 (a slow phone)
+    // finds the first one's receipt instead of filing it twice.
+    let nonce = match super::auth::random_code(16) {
+        Ok(n) => n,
+        Err(e) => return machine_fault(&e, false),
+    };
+    page(
+        StatusCode::OK,
+        pages::form_page(form, "/submit", &[], &[], None, &[("nonce", &nonce)]),
+    )
+}
+
+/// The value of a posted field.
+fn field<'a>(values: &'a Posted, name: &str) -> Option<&'a str> {
+    values
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// A posted form, or the page saying why it could not be read.
@@ -70,12 +106,37 @@ fn posted_form(
     Ok((form, pairs))
 }
 
-/// The form again, with every problem beside its field.
+/// The form again, with every problem beside its field (and the form's
+/// own hidden fields kept).
 fn refused_page(form: FormKind, action: &str, values: &Posted, problems: &[Violation]) -> Response {
+    let hidden: Vec<(&str, &str)> = ["nonce", "seen"]
+        .into_iter()
+        .filter_map(|k| field(values, k).map(|v| (k, v)))
+        .collect();
     page(
         StatusCode::UNPROCESSABLE_ENTITY,
-        pages::form_page(form, action, values, problems),
+        pages::form_page(form, action, values, problems, None, &hidden),
     )
+}
+
+/// Where a preview's problems are shown again: the form it came from (a
+/// new one, or a receipt's row being mended), never anywhere else.
+fn back_of(values: &Posted) -> String {
+    let back = field(values, "back").unwrap_or("/submit");
+    let row = back
+        .strip_prefix("/r/")
+        .and_then(|rest| rest.split_once('/'));
+    match row {
+        Some((code, seq))
+            if code.len() == 32
+                && code.chars().all(|c| c.is_ascii_hexdigit())
+                && !seq.is_empty()
+                && seq.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            back.to_owned()
+        }
+        _ => "/submit".to_owned(),
+    }
 }
 
 pub async fn preview(
@@ -94,8 +155,35 @@ pub async fn preview(
     let node = fields::record_of_form(form, &values);
     match web::draft_pdf(&app, node, Medium::Web).await {
         Ok(pdf) => file(pdf, web::PDF, "草稿.pdf", true),
-        Err(Refusal::Record(problems)) => refused_page(form, "/submit", &values, &problems),
+        Err(Refusal::Record(problems)) => refused_page(form, &back_of(&values), &values, &problems),
         Err(Refusal::Machine(e)) => machine_fault(&e, false),
+    }
+}
+
+/// The one-time codes of forms already submitted, with their receipts,
+/// for an hour: a form sent twice gets its first receipt.
+#[derive(Default)]
+pub struct Sent {
+    by_nonce: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, String)>>,
+}
+
+const SENT_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl Sent {
+    pub fn get(&self, nonce: &str) -> Option<String> {
+        let map = self.by_nonce.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(nonce)
+            .filter(|(at, _)| at.elapsed() < SENT_FOR)
+            .map(|(_, code)| code.clone())
+    }
+
+    pub fn put(&self, nonce: String, code: String) {
+        let mut map = self.by_nonce.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (at, _)| at.elapsed() < SENT_FOR);
+        // A nonce is the page's, at most 64 characters; more is not one.
+        if nonce.len() <= 64 {
+            map.insert(nonce, (std::time::Instant::now(), code));
+        }
     }
 }
 
@@ -120,7 +208,8 @@ pub async fn submit(
         Err(res) => return res,
     };
     let node = fields::record_of_form(form, &values);
-    match store(&app, node, Medium::Web).await {
+    let nonce = field(&values, "nonce").map(str::to_owned);
+    match store(&app, node, Medium::Web, nonce).await {
         Ok(code) => Redirect::to(&format!("/r/{code}")).into_response(),
         Err(Refusal::Record(problems)) => refused_page(form, "/submit", &values, &problems),
         Err(Refusal::Machine(e)) => machine_fault(&e, false),
@@ -128,9 +217,21 @@ pub async fn submit(
 }
 
 /// Checks a record and stores it as a new submission: its receipt code.
-pub async fn store(app: &Shared, node: Node, medium: Medium) -> Result<String, Refusal> {
+/// A `nonce` already used (the same form sent twice) gives the receipt of
+/// the first, and stores nothing.
+pub async fn store(
+    app: &Shared,
+    node: Node,
+    medium: Medium,
+    nonce: Option<String>,
+) -> Result<String, Refusal> {
     let result = blocking(app, move |app| -> Result<String, Refusal> {
         let (record, _) = work::check(&node, medium).map_err(Refusal::Record)?;
+        // Under the registry's lock: two taps at once are one submission.
+        let mut registry = app.registry();
+        if let Some(code) = nonce.as_deref().and_then(|n| app.sent.get(n)) {
+            return Ok(code);
+        }
         let (code, digest) = new_receipt()?;
         let text = record.to_toml();
         let sub = NewSubmission {
@@ -140,10 +241,12 @@ pub async fn store(app: &Shared, node: Node, medium: Medium) -> Result<String, R
             record: &text,
             origin: "网页填写",
         };
-        let mut registry = app.registry();
         registry
             .submit(&digest, &[sub], chrono::Local::now().fixed_offset())
             .map_err(|e| Refusal::Machine(crate::commands::registry_error(registry.path(), e)))?;
+        if let Some(nonce) = nonce {
+            app.sent.put(nonce, code.clone());
+        }
         Ok(code)
     })
     .await;
@@ -154,7 +257,7 @@ pub async fn store(app: &Shared, node: Node, medium: Medium) -> Result<String, R
 /// is looked up all the same (and found nowhere), so that its form says
 /// nothing.
 pub async fn receipt_submissions(app: &Shared, code: &str) -> Result<Vec<Submission>, Response> {
-    let digest = sha256_hex(code);
+    let digest = sha256_hex(receipt_code(code));
     blocking(app, move |app| {
         let registry = app.registry();
         registry
@@ -173,10 +276,17 @@ fn no_receipt() -> Response {
     )
 }
 
-pub async fn receipt(State(app): State<Shared>, Path(code): Path<String>) -> Response {
+pub async fn receipt(
+    State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Response {
+    let code = receipt_code(&code);
+    let origin = web::origin(&app, &headers, peer);
     match receipt_submissions(&app, &code).await {
         Ok(subs) if subs.is_empty() => no_receipt(),
-        Ok(subs) => page(StatusCode::OK, pages::receipt(&code, &subs)),
+        Ok(subs) => page(StatusCode::OK, pages::receipt(&origin, &code, &subs)),
         Err(res) => res,
     }
 }
@@ -202,14 +312,23 @@ pub async fn edit(State(app): State<Shared>, Path((code, seq)): Path<(String, u3
         Ok(node) => fields::values_of_record(&node),
         Err(e) => return machine_fault(&e, false),
     };
-    let problems: Vec<Violation> = s
-        .reason
-        .iter()
-        .map(|r| work::whole(format!("退回理由：{r}")))
-        .collect();
+    // What was shown: if the office corrects it meanwhile, the unit's
+    // changes to the old text are not saved over the correction.
+    let seen = sha256_hex(&s.record);
+    let reason = match s.status {
+        SubmissionStatus::Returned => s.reason.as_deref(),
+        _ => None,
+    };
     page(
         StatusCode::OK,
-        pages::form_page(s.form, &format!("/r/{code}/{seq}"), &values, &problems),
+        pages::form_page(
+            s.form,
+            &format!("/r/{code}/{seq}"),
+            &values,
+            &[],
+            reason,
+            &[("seen", &seen)],
+        ),
     )
 }
 
@@ -235,10 +354,22 @@ pub async fn resubmit(
     // for an account into one for a group under the same row.
     let node = fields::record_of_form(s.form, &values);
     let action = format!("/r/{code}/{seq}");
+    let seen = field(&values, "seen").map(str::to_owned);
     let result = blocking(&app, move |app| -> Result<(), Refusal> {
         let (record, _) = work::check(&node, Medium::Web).map_err(Refusal::Record)?;
         let text = record.to_toml();
         let mut registry = app.registry();
+        let now = registry
+            .submission(s.id)
+            .map_err(|e| Refusal::Machine(crate::commands::registry_error(registry.path(), e)))?;
+        if let (Some(seen), Some(now)) = (&seen, &now)
+            && *seen != sha256_hex(&now.record)
+        {
+            return Err(Refusal::Record(vec![work::whole(
+                "宣传统战部在您打开本页之后改动过这份申请，您的修改没有保存；请重新打开回执，看过改动后再修改"
+                    .into(),
+            )]));
+        }
         registry
             .resubmit(
                 s.id,
@@ -328,8 +459,15 @@ pub fn roster_records(name: &str, bytes: &[u8]) -> Result<Vec<crate::record::Rec
         true => crate::batch::xlsx::rows(path, bytes),
         false => crate::batch::roster::rows(path, bytes),
     };
+    if entries.len() > ROSTER_ROWS {
+        return Err(vec![format!(
+            "名册有 {} 行，一次最多上传 {ROSTER_ROWS} 行；请分成几个名册上传",
+            entries.len()
+        )]);
+    }
     let mut records = Vec::new();
     let mut problems = Vec::new();
+    let mut bad_rows = 0;
     for entry in entries {
         let prepared = entry.and_then(|e| {
             crate::pipeline::prepare(
@@ -341,12 +479,18 @@ pub fn roster_records(name: &str, bytes: &[u8]) -> Result<Vec<crate::record::Rec
             )
         });
         match prepared {
-            Ok(p) if p.stamp.serial.is_some() || p.stamp.uuid.is_some() => problems.push(format!(
-                "{}：编号和记录标识由宣传统战部备案时分配，请删去这两列",
-                p.origin.name()
-            )),
+            Ok(p) if p.stamp.serial.is_some() || p.stamp.uuid.is_some() => {
+                bad_rows += 1;
+                problems.push(format!(
+                    "{}：编号和记录标识由宣传统战部备案时分配，请删去这两列",
+                    p.origin.name()
+                ))
+            }
             Ok(p) => records.push(p.record),
-            Err(e) => problems.extend(e.to_string().lines().map(str::to_owned)),
+            Err(e) => {
+                bad_rows += 1;
+                problems.extend(row_problems(&e));
+            }
         }
     }
     if records.is_empty() && problems.is_empty() {
@@ -354,7 +498,42 @@ pub fn roster_records(name: &str, bytes: &[u8]) -> Result<Vec<crate::record::Rec
     }
     match problems.is_empty() {
         true => Ok(records),
-        false => Err(problems),
+        false => {
+            if bad_rows > 0 {
+                problems.insert(0, format!("共 {bad_rows} 行有问题："));
+            }
+            Err(problems)
+        }
+    }
+}
+
+/// How many rows one roster may have: a department's year, with room.
+pub const ROSTER_ROWS: usize = 300;
+
+/// A row's problems as the page lists them: the row, then each field by
+/// its printed name (no record paths, nothing about files on disk), each
+/// line kept short.
+fn row_problems(e: &Error) -> Vec<String> {
+    let short = |s: String| -> String {
+        match s.chars().count() {
+            0..=300 => s,
+            _ => s.chars().take(300).chain("……".chars()).collect(),
+        }
+    };
+    match e {
+        Error::Rejected { source, violations } => violations
+            .iter()
+            .map(|v| {
+                let field = match (v.label.is_empty(), v.path.is_empty()) {
+                    (false, _) => format!("「{}」", v.label),
+                    (true, false) => format!("「{}」", v.path),
+                    (true, true) => String::new(),
+                };
+                short(format!("{source}：{field}{}", v.message))
+            })
+            .collect(),
+        Error::Many(errors) => errors.iter().flat_map(row_problems).collect(),
+        e => e.to_string().lines().map(|l| short(l.to_owned())).collect(),
     }
 }
 

@@ -28,11 +28,12 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 pub async fn headers(State(app): State<Shared>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
+    let api = req.uri().path().starts_with("/api/");
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    let mut res = next.run(req).await;
+    let mut res = in_chinese(next.run(req).await, api);
     let h = res.headers_mut();
     for (name, value) in [
         ("content-security-policy", CSP),
@@ -59,6 +60,48 @@ pub async fn headers(State(app): State<Shared>, req: Request, next: Next) -> Res
         );
     }
     res
+}
+
+/// axum's own refusals (a path parameter that does not parse, a query
+/// string it cannot read, a method the route does not take) are plain
+/// English text, or nothing: said in Chinese instead, as a page or, under
+/// `/api/`, as JSON.
+fn in_chinese(res: Response, api: bool) -> Response {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !plain {
+        return res;
+    }
+    let (status, title, message) = match res.status() {
+        StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => (
+            StatusCode::NOT_FOUND,
+            "找不到这个页面",
+            "地址可能抄错了，请核对；或从首页重新进入。",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "这个地址不能直接打开",
+            "它用于提交表格。请从首页重新进入，或返回上一页再提交。",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "内容太长",
+            "提交的内容超过上限（一份表格 64 KB，名册 5 MB）。",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "无法读取提交的内容",
+            "提交的格式不对，请从页面上的表格提交。",
+        ),
+        _ => return res,
+    };
+    match api {
+        true => json_error(status, &format!("{title}：{message}")),
+        false => problem_page(status, title, message),
+    }
 }
 
 /// The client's address: the peer's, or behind nginx on this machine the
@@ -91,6 +134,30 @@ pub fn over_tls(app: &App, headers: &HeaderMap, peer: SocketAddr) -> bool {
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// The address the client reached the service at (`https://host`), for a
+/// link to write down; empty when the request does not say its host.
+pub fn origin(app: &App, headers: &HeaderMap, peer: SocketAddr) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        });
+    match host {
+        Some(host) => {
+            let scheme = if over_tls(app, headers, peer) {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}")
+        }
+        None => String::new(),
+    }
 }
 
 /// A cookie's value from the request.

@@ -888,7 +888,9 @@ fn a_returned_submission_is_mended_and_filed() {
             .await
             .unwrap();
         assert!(
-            edit.contains("退回理由：帐号管理员应为在职教师") && edit.contains("value=\"李四\"")
+            edit.contains("宣传统战部退回的理由")
+                && edit.contains("帐号管理员应为在职教师")
+                && edit.contains("value=\"李四\"")
         );
         let mut form = account_form("13800000000");
         form.retain(|(k, _)| *k != "admin.name");
@@ -1429,5 +1431,301 @@ fn a_restore_keeps_web_submissions_made_after_the_backup() {
             refused.stderr
         );
         assert_eq!(s.receipt(&code).await["submissions"][0]["name"], "乙");
+    });
+}
+
+/// A second tap on 提交 (or a client sending twice) is one submission.
+#[test]
+fn a_form_sent_twice_is_stored_once() {
+    run(async {
+        let s = Service::start();
+        let page = s.get("/new/account").await.text().await.unwrap();
+        let nonce = hidden(&page, "nonce");
+        assert_eq!(nonce.len(), 32);
+        let mut form = account_form("13800000000");
+        form.push(("nonce", nonce.clone()));
+        let first = s
+            .http
+            .post(s.url("/submit"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let again = s
+            .http
+            .post(s.url("/submit"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(first.headers()[LOCATION], again.headers()[LOCATION]);
+        let record = account("乙", "gh_b");
+        let mut codes = Vec::new();
+        for _ in 0..2 {
+            let res = s
+                .http
+                .post(s.url("/api/submissions"))
+                .header("idempotency-key", "unit-42")
+                .json(&record)
+                .send()
+                .await
+                .unwrap();
+            codes.push(res.json::<Value>().await.unwrap()["receipt"].clone());
+        }
+        assert_eq!(codes[0], codes[1]);
+        let office = s.login().await;
+        assert_eq!(s.pending(&office).await.len(), 2);
+        // A receipt code as written down: case does not matter.
+        let code = first.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/r/")
+            .to_uppercase();
+        assert_eq!(s.get(&format!("/r/{code}")).await.status(), StatusCode::OK);
+    });
+}
+
+/// Returned, the reason stands apart from the problems (the live check
+/// redraws those); a preview of the mended form keeps to that form.
+#[test]
+fn a_returned_form_keeps_its_reason_and_its_place() {
+    run(async {
+        let s = Service::start();
+        let code = s
+            .submit(&account("信息工程系学生会", "gh_3f2a9c81d7e4"))
+            .await;
+        let office = s.login().await;
+        s.office_post(&office, "/office/s/1/return", &[("reason", "名称写错了")])
+            .await;
+        let edit = s
+            .get(&format!("/r/{code}/1/edit"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            edit.contains(r#"id="returned""#) && edit.contains("名称写错了"),
+            "{edit}"
+        );
+        assert!(edit.contains(&format!(r#"name="back" value="/r/{code}/1""#)));
+        let seen = hidden(&edit, "seen");
+        // The preview of a form with a problem comes back to the same row.
+        let mut form = account_form("1380000");
+        form.push(("back", format!("/r/{code}/1")));
+        form.push(("seen", seen.clone()));
+        let page = s
+            .http
+            .post(s.url("/preview"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&format!(r#"action="/r/{code}/1""#)), "{page}");
+        assert!(page.contains(&format!(r#"name="seen" value="{seen}""#)));
+        // Anywhere else is not a place to go back to.
+        let mut form = account_form("1380000");
+        form.push(("back", "https://evil.example/x".into()));
+        let page = s
+            .http
+            .post(s.url("/preview"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(r#"action="/submit""#));
+        // The office corrects meanwhile: the unit's edit of the old text is
+        // not saved over it.
+        let review = s
+            .office_get(&office, "/office/s/1")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!review.contains("id=\"approve\""), "returned: no approve");
+        let mut form = account_form("13800000000");
+        form.retain(|(k, _)| *k != "form");
+        let mut fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        fields.push(("account.name", "宣传部改的名称"));
+        let office_seen = hidden(&review, "seen");
+        fields.push(("seen", &office_seen));
+        let res = s.office_post(&office, "/office/s/1/correct", &fields).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let mut form = account_form("13800000000");
+        form.push(("seen", seen));
+        let stale = s
+            .http
+            .post(s.url(&format!("/r/{code}/1")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(stale.text().await.unwrap().contains("改动过这份申请"));
+        // And the office's stale correction is refused the same way.
+        let res = s.office_post(&office, "/office/s/1/correct", &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("被单位修改过"));
+    });
+}
+
+/// Addresses typed wrong, opened by hand or reloaded: Chinese pages, never
+/// axum's English, and the page they belong to where there is one.
+#[test]
+fn wrong_addresses_are_said_in_chinese() {
+    run(async {
+        let s = Service::start();
+        let code = s.submit(&account("甲", "gh_a")).await;
+        for path in [
+            format!("/r/{code}/abc/edit"),
+            format!("/r/{code}/99999999999/pdf"),
+            "/office/login?x=1".replace("?x=1", "/nope"),
+        ] {
+            let res = s.get(&path).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+            let text = res.text().await.unwrap();
+            assert!(
+                text.contains("找不到") && !text.contains("Invalid URL"),
+                "{path}: {text}"
+            );
+        }
+        let api = s.get("/api/submissions/zz/x").await;
+        assert!(api.status().is_client_error());
+        for (path, to) in [
+            ("/submit", "/".to_owned()),
+            ("/preview", "/".to_owned()),
+            (&*format!("/r/{code}/1"), format!("/r/{code}")),
+        ] {
+            let res = s.get(path).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+            assert_eq!(res.headers()[LOCATION], to.as_str());
+        }
+        let office = s.login().await;
+        for path in [
+            "/office/s/abc",
+            "/office/s/999",
+            "/office/f/XMT-2026-0009",
+            "/office/f/XMT-2026-0009/9/pdf",
+            "/office/register?q=a&q=b",
+        ] {
+            let res = s.office_get(&office, path).await;
+            assert!(
+                res.status() == StatusCode::NOT_FOUND || res.status() == StatusCode::BAD_REQUEST,
+                "{path}: {}",
+                res.status()
+            );
+            let text = res.text().await.unwrap();
+            assert!(
+                !text.contains("Failed to") && !text.contains("Invalid URL"),
+                "{path}: {text}"
+            );
+        }
+        let res = s.office_get(&office, "/office/s/1/approve").await;
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert!(res.text().await.unwrap().contains("不能直接打开"));
+        let res = s
+            .office_post(&office, "/office/print", &[("serial", "XMT-2026-0009")])
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    });
+}
+
+#[test]
+fn a_roster_says_each_bad_row_by_its_printed_fields() {
+    run(async {
+        let s = Service::start();
+        let upload = |bytes: Vec<u8>| {
+            let part = reqwest::multipart::Part::bytes(bytes).file_name("名册.csv");
+            s.http
+                .post(s.url("/roster"))
+                .multipart(reqwest::multipart::Form::new().part("roster", part))
+                .send()
+        };
+        let csv = std::fs::read_to_string(root().join("examples/roster.csv")).unwrap();
+        let bad = csv
+            .replacen("13700000000", "1370000", 1)
+            .replacen("873462902", "87346290x", 1);
+        let page = upload(bad.into_bytes())
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("共 2 行有问题"), "{page}");
+        assert!(
+            page.contains("「第一责任人·手机」「1370000」不是11位手机号"),
+            "{page}"
+        );
+        assert!(
+            !page.contains("没有生成") && !page.contains("principal.mobile"),
+            "{page}"
+        );
+        let mut lines: Vec<&str> = csv.lines().collect();
+        let row = lines[1].to_owned();
+        let many: Vec<String> = (0..301)
+            .map(|i| row.replace("gh_7c1e2a9b3d04", &format!("gh_{i:012}")))
+            .collect();
+        lines.truncate(1);
+        let big = format!("{}\n{}\n", lines[0], many.join("\n"));
+        let page = upload(big.into_bytes())
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("一次最多上传 300 行"), "{page}");
+    });
+}
+
+/// Every office form takes its token: print, sign out, the API's return.
+#[test]
+fn every_office_post_checks_its_token() {
+    run(async {
+        let s = Service::start();
+        s.submit(&account("甲", "gh_a")).await;
+        let office = s.login().await;
+        for path in [
+            "/office/print",
+            "/office/logout",
+            "/office/s/1/approve",
+            "/office/s/1/return",
+            "/office/s/1/correct",
+        ] {
+            let res = s
+                .http
+                .post(s.url(path))
+                .header(COOKIE, office.cookie())
+                .form(&[
+                    ("serial", "XMT-2026-0001"),
+                    ("reason", "x"),
+                    ("csrf", "wrong"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+        for path in [
+            "/api/office/submissions/1/return",
+            "/api/office/submissions/1/approve",
+        ] {
+            let res = s
+                .http
+                .post(s.url(path))
+                .header(COOKIE, office.cookie())
+                .header("x-csrf-token", "wrong")
+                .json(&json!({"reason": "x"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+        // Still signed in, nothing changed.
+        assert_eq!(s.pending(&office).await.len(), 1);
     });
 }

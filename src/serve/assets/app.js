@@ -65,7 +65,8 @@
     }
     var box = document.getElementById("problems");
     if (box) {
-      var list = box.querySelector("ul");
+      var list = box.querySelector("ul.live");
+      var server = box.querySelector("ul.server");
       list.textContent = "";
       var head = box.querySelector("p");
       if (head) head.remove();
@@ -76,7 +77,7 @@
           list.appendChild(li);
         });
       }
-      box.hidden = list.children.length === 0;
+      box.hidden = list.children.length === 0 && (!server || server.children.length === 0);
     }
   }
 
@@ -114,4 +115,23 @@
   });
   // A page the server sent back with problems shows them all already.
   if (document.querySelector("[data-problem]:not(:empty)")) showAll = true;
+
+  // One tap on 提交: a second one (a slow phone) would only wait again.
+  form.addEventListener("submit", function (e) {
+    var by = e.submitter;
+    if (by && by.id === "submit") {
+      setTimeout(function () {
+        by.disabled = true;
+        by.textContent = "正在提交……";
+      }, 0);
+    }
+  });
+})();
+
+// Inside WeChat: PDFs do not open there; say how to open the page in a
+// browser.
+(function () {
+  if (!/MicroMessenger/i.test(navigator.userAgent)) return;
+  var hints = document.querySelectorAll(".wechat");
+  for (var i = 0; i < hints.length; i++) hints[i].hidden = false;
 })();

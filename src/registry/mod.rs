@@ -491,7 +491,35 @@ impl Registry {
         reqs: &[FilingRequest<'_>],
         render: impl FnOnce(&[Filed]) -> Result<Vec<Vec<Output>>, E>,
     ) -> Result<Vec<(Filed, Vec<Output>)>, FileError<E>> {
-        self.file_all_then(reqs, render, |_, _| Ok(()))
+        // Filed from the command line: kept in the history too, beside
+        // what the service did (who: the account that ran it).
+        let user = ["USER", "USERNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok())
+            .filter(|u| !u.is_empty());
+        let actor = match user {
+            Some(u) => format!("命令行（{u}）"),
+            None => "命令行".to_owned(),
+        };
+        self.file_all_then(reqs, render, |tx, filed| {
+            for (f, req) in filed.iter().zip(reqs).filter(|(f, _)| f.is_new) {
+                let detail = match (req.import, f.version) {
+                    (true, _) => format!("按已有编号登记第 {} 版", f.version),
+                    (false, 1) => "第 1 版".to_owned(),
+                    (false, v) => format!("更正为第 {v} 版"),
+                };
+                submission::add_event(
+                    tx,
+                    &f.filed_at,
+                    &actor,
+                    None,
+                    Some(&f.serial),
+                    "filed",
+                    &detail,
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// [`Registry::file_all`], with `then` run in the same transaction once

@@ -167,7 +167,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
         submission INTEGER REFERENCES submission (id),
         serial     TEXT,
         action     TEXT    NOT NULL CHECK (action IN ('submitted', 'corrected', 'returned',
-                                                      'approved', 'resubmitted', 'password')),
+                                                      'approved', 'resubmitted', 'password',
+                                                      'filed')),
         detail     TEXT    NOT NULL DEFAULT ''
     ) STRICT;
     CREATE INDEX event_serial ON event (serial);

@@ -132,6 +132,7 @@ impl Event {
             "approved" => "批准备案",
             "resubmitted" => "重新提交",
             "password" => "设置口令",
+            "filed" => "命令行备案",
             other => other,
         }
     }
@@ -311,6 +312,7 @@ impl Registry {
         record: &str,
         unit: &str,
         name: &str,
+        detail: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), RegistryError> {
         let at = rfc3339(now);
@@ -334,7 +336,7 @@ impl Registry {
             SubmissionStatus::Pending,
             at
         ])?;
-        add_event(&tx, &at, UNIT_ACTOR, Some(id), None, "resubmitted", "")?;
+        add_event(&tx, &at, UNIT_ACTOR, Some(id), None, "resubmitted", detail)?;
         tx.commit()?;
         Ok(())
     }
@@ -615,7 +617,7 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
     })
 }
 
-fn add_event(
+pub(super) fn add_event(
     conn: &Connection,
     at: &str,
     actor: &str,

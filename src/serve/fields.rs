@@ -205,6 +205,23 @@ fn flatten(prefix: &str, node: &Node, out: &mut Vec<(String, String)>) {
     out.push((prefix.to_owned(), text));
 }
 
+/// Which fields differ between two versions of a record, by their printed
+/// labels (「帐号用户名（新媒体名称）、第一责任人·手机」), for the history.
+pub fn changed(form: FormKind, before: &[(String, String)], after: &[(String, String)]) -> String {
+    let spec = FormSpec::get(form);
+    let get =
+        |v: &[(String, String)], p: &str| v.iter().find(|(k, _)| k == p).map(|(_, v)| v.clone());
+    let labels: Vec<&str> = paths(form)
+        .into_iter()
+        .filter(|p| get(before, p) != get(after, p))
+        .map(|p| spec.label(p))
+        .collect();
+    match labels.is_empty() {
+        true => "没有改动".to_owned(),
+        false => labels.join("、"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,6 +92,17 @@ impl Limiter {
         if counts.len() > 10_000 {
             counts.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
         }
+        // An IPv6 client has a /64 to itself: counted as one address.
+        let addr = match addr {
+            IpAddr::V6(v6) => {
+                let mut seg = v6.segments();
+                for s in seg.iter_mut().skip(4) {
+                    *s = 0;
+                }
+                IpAddr::from(seg)
+            }
+            v4 => v4,
+        };
         let entry = counts.entry((action, addr)).or_insert((now, 0));
         if now.duration_since(entry.0) >= WINDOW {
             *entry = (now, 0);
@@ -125,6 +136,11 @@ mod tests {
         assert!(limiter.take(Action::Login, b).is_ok());
         assert!(limiter.take(Action::Submit, a).is_ok());
         assert!(limiter.take(Action::Submit, a).is_err());
+        // One IPv6 network is one client.
+        let v6a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let v6b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(limiter.take(Action::Submit, v6a).is_ok());
+        assert!(limiter.take(Action::Submit, v6b).is_err());
     }
 
     #[test]

@@ -528,21 +528,7 @@ pub async fn correct(
     let result = blocking(&app, move |app| -> Result<(), Refusal> {
         let (record, _) =
             work::check(&node, crate::record::validate::Medium::Web).map_err(Refusal::Record)?;
-        let after = fields::values_of_record(&node);
-        let spec = crate::form::FormSpec::get(record.form);
-        let changed: Vec<&str> = fields::paths(record.form)
-            .into_iter()
-            .filter(|p| {
-                let get =
-                    |v: &[(String, String)]| v.iter().find(|(k, _)| k == p).map(|(_, v)| v.clone());
-                get(&before) != get(&after)
-            })
-            .map(|p| spec.label(p))
-            .collect();
-        let detail = match changed.is_empty() {
-            true => "没有改动".to_owned(),
-            false => changed.join("、"),
-        };
+        let detail = fields::changed(record.form, &before, &fields::values_of_record(&node));
         let mut registry = app.registry();
         let current = registry
             .submission(id)
@@ -759,14 +745,14 @@ impl RegisterQuery {
             && FormKind::from_key(&f).is_none()
         {
             return Some(format!(
-                "form「{f}」无效：只能是 account（附件1）或 group（附件2）"
+                "表格类型「{f}」无效：只能是 account（附件1）或 group（附件2）"
             ));
         }
         if let Some(y) = given(&self.year)
             && y.parse::<i32>()
                 .map_or(true, |y| !(1990..=9999).contains(&y))
         {
-            return Some(format!("year「{y}」无效：写四位年份，如 2026"));
+            return Some(format!("年份「{y}」无效：写四位年份，如 2026"));
         }
         None
     }

@@ -355,8 +355,12 @@ pub async fn resubmit(
     let node = fields::record_of_form(s.form, &values);
     let action = format!("/r/{code}/{seq}");
     let seen = field(&values, "seen").map(str::to_owned);
+    let before = work::stored_submission(&s)
+        .map(|n| fields::values_of_record(&n))
+        .unwrap_or_default();
     let result = blocking(&app, move |app| -> Result<(), Refusal> {
         let (record, _) = work::check(&node, Medium::Web).map_err(Refusal::Record)?;
+        let detail = fields::changed(record.form, &before, &fields::values_of_record(&node));
         let text = record.to_toml();
         let mut registry = app.registry();
         let now = registry
@@ -376,6 +380,7 @@ pub async fn resubmit(
                 &text,
                 &record.unit,
                 record.subject_name(),
+                &detail,
                 chrono::Local::now().fixed_offset(),
             )
             .map_err(|e| match e {

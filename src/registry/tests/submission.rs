@@ -194,7 +194,7 @@ fn a_returned_submission_is_submitted_again() {
         SubmissionStatus::Returned
     );
 
-    reg.resubmit(id, &content(4), "信息学院", "新公众号", at(2026, 3, 4))
+    reg.resubmit(id, &content(4), "信息学院", "新公众号", "", at(2026, 3, 4))
         .expect("resubmit");
     let sub = reg.submission(id).expect("query").expect("kept");
     assert_eq!(sub.status, SubmissionStatus::Pending);
@@ -217,8 +217,15 @@ fn a_unit_amends_a_pending_submission_but_not_a_filed_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut reg = open(&dir);
     let id = one_pending(&mut reg, &content(1));
-    reg.resubmit(id, &content(2), "信息学院", "学院公众号", at(2026, 3, 2))
-        .expect("amend while pending");
+    reg.resubmit(
+        id,
+        &content(2),
+        "信息学院",
+        "学院公众号",
+        "",
+        at(2026, 3, 2),
+    )
+    .expect("amend while pending");
     let sub = reg.submission(id).expect("query").expect("kept");
     assert_eq!(
         (sub.status, sub.record),
@@ -228,7 +235,14 @@ fn a_unit_amends_a_pending_submission_but_not_a_filed_one() {
     reg.approve_submission(id, "张老师", &request(&content(2), at(2026, 3, 3)), pdf)
         .expect("approve");
     let e = reg
-        .resubmit(id, &content(3), "信息学院", "学院公众号", at(2026, 3, 4))
+        .resubmit(
+            id,
+            &content(3),
+            "信息学院",
+            "学院公众号",
+            "",
+            at(2026, 3, 4),
+        )
         .expect_err("filed");
     assert!(
         matches!(&e, RegistryError::NotPending { id: i, status } if *i == id && status == "filed")
@@ -247,8 +261,15 @@ fn only_the_reviewed_record_is_approved() {
     let mut reg = open(&dir);
     let id = one_pending(&mut reg, &content(1));
     let reviewed = reg.submission(id).expect("query").expect("kept");
-    reg.resubmit(id, &content(2), "信息学院", "学院公众号", at(2026, 3, 2))
-        .expect("amend");
+    reg.resubmit(
+        id,
+        &content(2),
+        "信息学院",
+        "学院公众号",
+        "",
+        at(2026, 3, 2),
+    )
+    .expect("amend");
     let mut rendered = false;
     let e = reg
         .approve_as_reviewed(

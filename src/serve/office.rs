@@ -461,10 +461,20 @@ pub async fn submission(
     office: Office,
     Path(id): Path<i64>,
 ) -> Response {
-    let (s, events) = match load(&app, id).await {
+    let (mut s, events) = match load(&app, id).await {
         Ok(found) => found,
         Err(res) => return res,
     };
+    // Corrected since (from the command line): the form as it is now.
+    if let Some(serial) = s.serial.clone() {
+        let latest = blocking(&app, move |app| {
+            app.registry().latest(&serial).ok().flatten()
+        })
+        .await;
+        if let Ok(Some(latest)) = latest {
+            s.version = Some(latest.version);
+        }
+    }
     let values = match work::stored_submission(&s) {
         Ok(node) => fields::values_of_record(&node),
         Err(e) => return fault(&e),
@@ -934,6 +944,14 @@ pub async fn register(
                         div.buttons {
                             label.option { input type="checkbox" name="duplex" value="1" checked; " 双面打印（每份表的背面留空）" }
                             button #print-selected type="submit" { "打印所选（合成一个 PDF）" }
+                            // A department at once: everything the search
+                            // lists, ticked or not (no script needed).
+                            button #print-listed.secondary type="submit" name="all" value="1" {
+                                "打印列出的全部 " (rows.len()) " 份"
+                            }
+                        }
+                        @for r in &rows {
+                            input type="hidden" name="listed" value=(r.serial);
                         }
                     }
                 }
@@ -983,9 +1001,11 @@ pub async fn print(
         Ok(v) => v,
         Err(res) => return res,
     };
+    let all = values.iter().any(|(k, _)| k == "all");
+    let wanted = if all { "listed" } else { "serial" };
     let serials: Vec<String> = values
         .iter()
-        .filter(|(k, _)| k == "serial")
+        .filter(|(k, _)| k == wanted)
         .map(|(_, v)| v.clone())
         .collect();
     let duplex = values.iter().any(|(k, _)| k == "duplex");

@@ -863,6 +863,28 @@ fn a_submission_lives_from_the_page_to_a_verified_pdf() {
             .await
             .unwrap();
         assert_eq!(file, pdf);
+
+        // Corrected later from the command line: the submission's page
+        // shows the form as it is now.
+        let filed =
+            std::fs::read_to_string(dir.join("again").join(format!("{serial}.toml"))).unwrap();
+        std::fs::write(dir.join("fix.toml"), filed.replace("李四", "李四海")).unwrap();
+        let fix = beian_in(
+            dir,
+            &["--registry", registry, "render", "fix.toml", "-o", "fixed"],
+            None,
+        );
+        assert_eq!(fix.code, 0, "{}", fix.stderr);
+        let review = s
+            .office_get(&office, "/office/s/1")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            review.contains(&format!("/office/f/{serial}/2/pdf")),
+            "{review}"
+        );
     });
 }
 
@@ -1112,6 +1134,29 @@ fn the_register_searches_prints_and_exports() {
         // Two forms, two copies each, every copy's back left blank.
         assert_eq!(pages.len(), 8);
         assert!(pages[0].contains(&s1) && pages[4].contains(&s3));
+        // Everything the search lists, ticked or not: the page's own list.
+        let register = s
+            .office_get(&office, "/office/register?q=gh_")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(register.contains("打印列出的全部 3 份"));
+        let listed: Vec<String> = register
+            .match_indices(r#"name="listed" value=""#)
+            .map(|(i, m)| {
+                register[i + m.len()..]
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        let mut fields: Vec<(&str, &str)> = listed.iter().map(|v| ("listed", v.as_str())).collect();
+        fields.push(("all", "1"));
+        let all = s.office_post(&office, "/office/print", &fields).await;
+        let pages = crate::util::pdf_pages_text(&all.bytes().await.unwrap());
+        assert_eq!(pages.len(), 6, "three forms, two copies, no duplex");
         for (format, magic) in [
             ("pdf", &b"%PDF"[..]),
             ("xlsx", b"PK"),

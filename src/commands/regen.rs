@@ -71,19 +71,7 @@ pub fn regen(
             )));
             continue;
         }
-        let stored_spec = match &filing.form_sha256 {
-            Some(sha) => registry
-                .form_spec(sha)
-                .map_err(|e| registry_error(registry.path(), e))?,
-            None => None,
-        };
-        let spec = match &filing.form_sha256 {
-            Some(_) => filing_spec(stored_spec.as_deref(), filing.form)?,
-            // Filed before the registry kept forms: the built-in ones are
-            // the nearest to what it was filed with, an office's edited
-            // copy never is.
-            None => crate::form::Forms::built_in().get(filing.form),
-        };
+        let spec = filed_spec(registry, &filing)?;
         let (record, stamp) = stored_record(&filing, &current().with(spec))?;
         // Per kind and copy count, the output of the newest revision on
         // record (the current one if this beian filed or re-filed it).
@@ -219,6 +207,25 @@ pub fn regen(
         say(line);
     }
     Ok(())
+}
+
+/// The form a filing was made with: the text the registry kept.
+pub fn filed_spec(
+    registry: &Registry,
+    filing: &FilingRecord,
+) -> Result<&'static crate::form::FormSpec, Error> {
+    let stored = match &filing.form_sha256 {
+        Some(sha) => registry
+            .form_spec(sha)
+            .map_err(|e| registry_error(registry.path(), e))?,
+        None => None,
+    };
+    match &filing.form_sha256 {
+        Some(_) => filing_spec(stored.as_deref(), filing.form),
+        // Filed before the registry kept forms: the built-in ones are the
+        // nearest to what it was filed with, an office's edited copy never is.
+        None => Ok(crate::form::Forms::built_in().get(filing.form)),
+    }
 }
 
 /// A filing's record and stamp, read back from the registry's canonical text.

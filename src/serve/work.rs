@@ -8,10 +8,10 @@ use std::borrow::Cow;
 use chrono::{DateTime, FixedOffset};
 
 use crate::commands::regen::stored_record;
+use crate::commands::registry_error;
 use crate::commands::render::{stamp_of, text_sha256};
-use crate::commands::{filing_spec, registry_error};
 use crate::error::{Error, Violation};
-use crate::form::{FormSpec, Forms, current};
+use crate::form::{FormSpec, current};
 use crate::layout::{self, Layout, LayoutOptions};
 use crate::pipeline::prepare_node;
 use crate::record::validate::Medium;
@@ -241,16 +241,7 @@ fn render_outputs(
 /// A filing's form laid out again as it was filed (its stored record, form
 /// specification and stamp, with its QR code).
 pub fn filed_layout(registry: &Registry, filing: &FilingRecord) -> Result<Layout, Error> {
-    let stored_spec = match &filing.form_sha256 {
-        Some(sha) => registry
-            .form_spec(sha)
-            .map_err(|e| registry_error(registry.path(), e))?,
-        None => None,
-    };
-    let spec = match &filing.form_sha256 {
-        Some(_) => filing_spec(stored_spec.as_deref(), filing.form)?,
-        None => Forms::built_in().get(filing.form),
-    };
+    let spec = crate::commands::regen::filed_spec(registry, filing)?;
     let forms = current().with(spec);
     let (record, stamp) = stored_record(filing, &forms)?;
     let copies = filing

@@ -253,6 +253,9 @@ enum Cmd {
         /// 与 --set-password 一起用：为哪位工作人员设置（默认「办公室」，大家共用）
         #[arg(long, value_name = "用户名", requires = "set_password")]
         user: Option<String>,
+        /// 删除一位办公室工作人员的登录（如调离）；正在运行的服务随即让其退出登录
+        #[arg(long, value_name = "用户名", conflicts_with = "set_password")]
+        remove_user: Option<String>,
     },
     /// 表格文字：导出内置表格，修改后用 --forms 或 beian.toml 的 forms 使用
     #[command(subcommand, help_template = HELP_TEMPLATE, subcommand_help_heading = "命令")]
@@ -356,6 +359,8 @@ pub enum Command {
     Serve(crate::serve::Options),
     /// `serve --set-password [--user NAME]`.
     SetPassword(String),
+    /// `serve --remove-user NAME`.
+    RemoveUser(String),
 }
 
 impl Invocation {
@@ -486,6 +491,10 @@ impl Invocation {
                 }
             },
             Cmd::Forms(FormsCmd::Export { dir }) => Command::ExportForms(dir),
+            Cmd::Serve {
+                remove_user: Some(user),
+                ..
+            } => Command::RemoveUser(user.trim().to_owned()),
             Cmd::Serve {
                 set_password: true,
                 user,

@@ -160,6 +160,32 @@ pub fn run(invocation: Invocation, say: Say<'_>, tell: Tell<'_>) -> Result<(), E
         Command::Restore { file, force } => backup::restore(&settings, &file, force, say),
         Command::Serve(options) => crate::serve::serve(open(&settings)?, options, say),
         Command::SetPassword(user) => set_password(&mut open(&settings)?, &user, say),
+        Command::RemoveUser(user) => {
+            let mut registry = open(&settings)?;
+            let removed = registry
+                .remove_office_user(&user, chrono::Local::now().fixed_offset())
+                .map_err(|e| registry_error(registry.path(), e))?;
+            match removed {
+                true => {
+                    say(&format!(
+                        "已删除「{user}」的登录；正在运行的服务会让其退出登录"
+                    ));
+                    Ok(())
+                }
+                false => {
+                    let users = registry
+                        .office_users()
+                        .map_err(|e| registry_error(registry.path(), e))?;
+                    Err(Error::Usage(format!(
+                        "没有名为「{user}」的办公室用户；现有：{}",
+                        match users.is_empty() {
+                            true => "（无）".to_owned(),
+                            false => users.join("、"),
+                        }
+                    )))
+                }
+            }
+        }
     }
 }
 

@@ -523,6 +523,27 @@ impl Registry {
         Ok(())
     }
 
+    /// Removes office user `name` (a `password` event says so): whether
+    /// there was one.
+    pub fn remove_office_user(
+        &mut self,
+        name: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<bool, RegistryError> {
+        let at = rfc3339(now);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let removed = tx
+            .prepare_cached("DELETE FROM office_user WHERE name = ?1")?
+            .execute([name])?;
+        if removed > 0 {
+            add_event(&tx, &at, name, None, None, "password", "删除登录")?;
+        }
+        tx.commit()?;
+        Ok(removed > 0)
+    }
+
     /// The password hash of office user `name`, if there is one.
     pub fn office_user_hash(&self, name: &str) -> Result<Option<String>, RegistryError> {
         Ok(self

@@ -73,6 +73,8 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
 #[derive(Clone, Debug)]
 pub struct Session {
     pub user: String,
+    /// SHA-256 of the password hash the session was opened with.
+    pub password: String,
     /// Every office form carries it; a post without it is refused.
     pub csrf: String,
     last_seen: Instant,
@@ -91,10 +93,11 @@ pub struct Sessions {
 
 impl Sessions {
     /// Signs `user` in: the new session's token (the cookie's value).
-    pub fn open(&self, user: &str) -> Result<(String, Session), Error> {
+    pub fn open(&self, user: &str, password: &str) -> Result<(String, Session), Error> {
         let token = random_code(32)?;
         let session = Session {
             user: user.to_owned(),
+            password: password.to_owned(),
             csrf: random_code(32)?,
             last_seen: Instant::now(),
         };
@@ -156,7 +159,7 @@ mod tests {
     #[test]
     fn sessions_open_and_close() {
         let sessions = Sessions::default();
-        let (token, s) = sessions.open("张老师").unwrap();
+        let (token, s) = sessions.open("张老师", "digest").unwrap();
         assert_eq!(sessions.get(&token).unwrap().csrf, s.csrf);
         sessions.close(&token);
         assert!(sessions.get(&token).is_none());

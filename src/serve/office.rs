@@ -42,18 +42,38 @@ impl FromRequestParts<Shared> for Office {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Office, Response> {
-        let found = cookie(&parts.headers, SESSION).and_then(|token| {
-            app.sessions
-                .get(&token)
-                .map(|session| Office { token, session })
-        });
-        found.ok_or_else(|| match parts.uri.path().starts_with("/api/") {
+        let refused = || match parts.uri.path().starts_with("/api/") {
             true => json_error(
                 StatusCode::UNAUTHORIZED,
                 "请先登录宣传统战部办公室（/office/login）",
             ),
             false => Redirect::to("/office/login").into_response(),
+        };
+        let Some(office) = cookie(&parts.headers, SESSION).and_then(|token| {
+            app.sessions
+                .get(&token)
+                .map(|session| Office { token, session })
+        }) else {
+            return Err(refused());
+        };
+        // The password the session was opened with must still be the
+        // user's: a new password, or a user removed (`serve --remove-user`),
+        // ends their sessions at once, without a restart.
+        let user = office.session.user.clone();
+        let now = blocking(app, move |app| {
+            app.registry().office_user_hash(&user).ok().flatten()
         })
+        .await
+        .ok()
+        .flatten()
+        .map(|phc| crate::registry::sha256_hex(&phc));
+        match now {
+            Some(digest) if auth::same_secret(&digest, &office.session.password) => Ok(office),
+            _ => {
+                app.sessions.close(&office.token);
+                Err(refused())
+            }
+        }
     }
 }
 
@@ -195,16 +215,19 @@ pub async fn login(
         // A user that does not exist costs the same as a wrong password,
         // so timing does not tell which names are users.
         match hash {
-            Some(phc) => Ok::<bool, Error>(auth::verify_password(&phc, &password)),
+            Some(phc) if auth::verify_password(&phc, &password) => {
+                Ok::<Option<String>, Error>(Some(crate::registry::sha256_hex(&phc)))
+            }
+            Some(_) => Ok(None),
             None => {
                 auth::verify_password(auth::decoy_hash(), &password);
-                Ok(false)
+                Ok(None)
             }
         }
     })
     .await;
     match result {
-        Ok(Ok(true)) => match app.sessions.open(&user) {
+        Ok(Ok(Some(password))) => match app.sessions.open(&user, &password) {
             Ok((token, _)) => {
                 let mut res = Redirect::to("/office").into_response();
                 for c in [
@@ -219,7 +242,7 @@ pub async fn login(
             }
             Err(e) => fault(&e),
         },
-        Ok(Ok(false)) => login_response(secure, StatusCode::UNAUTHORIZED, Some("用户名或口令不对")),
+        Ok(Ok(None)) => login_response(secure, StatusCode::UNAUTHORIZED, Some("用户名或口令不对")),
         Ok(Err(e)) => fault(&e),
         Err(res) => res,
     }

@@ -1833,3 +1833,91 @@ fn every_office_post_checks_its_token() {
         assert_eq!(s.pending(&office).await.len(), 1);
     });
 }
+
+/// A new password, or a user removed from the command line, ends that
+/// user's open sessions at once — no restart.
+#[test]
+fn a_changed_password_or_a_removed_user_ends_their_sessions() {
+    run(async {
+        let s = Service::start();
+        let office = s.login().await;
+        assert_eq!(
+            s.office_get(&office, "/office").await.status(),
+            StatusCode::OK
+        );
+        let dir = s.dir.path();
+        let registry = s.registry_path();
+        let registry = registry.to_str().unwrap();
+        let set = beian_in(
+            dir,
+            &[
+                "--registry",
+                registry,
+                "serve",
+                "--set-password",
+                "--user",
+                USER,
+            ],
+            Some("another-pass-2027\n".as_bytes()),
+        );
+        assert_eq!(set.code, 0, "{}", set.stderr);
+        let res = s.office_get(&office, "/office").await;
+        assert_eq!(
+            res.headers()[LOCATION],
+            "/office/login",
+            "the old session ended"
+        );
+        let api = s.office_get(&office, "/api/office/session").await;
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+
+        let office = {
+            // Signed in again with the new password.
+            let page = s.get("/office/login").await;
+            let cookie = cookie_of(&page, "beian_login").unwrap();
+            let token = hidden(&page.text().await.unwrap(), "csrf");
+            let res = s
+                .http
+                .post(s.url("/office/login"))
+                .header(COOKIE, format!("beian_login={cookie}"))
+                .form(&[
+                    ("user", USER),
+                    ("password", "another-pass-2027"),
+                    ("csrf", &token),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            OfficeSession {
+                session: cookie_of(&res, "beian_office").unwrap(),
+                csrf: String::new(),
+            }
+        };
+        assert_eq!(
+            s.office_get(&office, "/office").await.status(),
+            StatusCode::OK
+        );
+        let removed = beian_in(
+            dir,
+            &["--registry", registry, "serve", "--remove-user", USER],
+            None,
+        );
+        assert_eq!(removed.code, 0, "{}", removed.stderr);
+        assert!(removed.stdout.contains("已删除"));
+        assert_eq!(
+            s.office_get(&office, "/office").await.headers()[LOCATION],
+            "/office/login"
+        );
+        let unknown = beian_in(
+            dir,
+            &["--registry", registry, "serve", "--remove-user", "无此人"],
+            None,
+        );
+        assert_eq!(unknown.code, 2);
+        assert!(
+            unknown.stderr.contains("没有名为「无此人」的办公室用户"),
+            "{}",
+            unknown.stderr
+        );
+    });
+}

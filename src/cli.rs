@@ -579,14 +579,14 @@ fn usage_error(e: &clap::Error) -> String {
     let msg = match e.kind() {
         ErrorKind::UnknownArgument => format!("不认识的参数「{}」", ctx(ContextKind::InvalidArg)),
         ErrorKind::InvalidSubcommand => format!(
-            "没有「{}」这个命令；可用的命令：init、check、render、regen、verify、list、show、register、blank、forms",
+            "没有「{}」这个命令；可用的命令：init、check、render、regen、verify、list、show、register、blank、backup、restore、serve、forms",
             ctx(ContextKind::InvalidSubcommand)
         ),
         ErrorKind::MissingRequiredArgument => {
             format!("缺少参数：{}", ctx(ContextKind::InvalidArg))
         }
         ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            "请指定命令：init（输出模板）、check（检查记录）、render（生成表格）、regen（重新生成）、verify（核验）、list（登记簿）、show（备案详情）或 forms（表格文字）".to_owned()
+            "请指定命令：init（输出模板）、check（检查记录）、render（生成表格）、regen（重新生成）、verify（核验）、list（登记簿）、show（备案详情）、serve（网上备案服务）或 forms（表格文字）".to_owned()
         }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation
             if ctx(ContextKind::InvalidArg).starts_with("--copies") =>

@@ -240,6 +240,20 @@ impl Registry {
         Ok(rows)
     }
 
+    /// How many submissions there are in each status.
+    pub fn submission_counts(&self) -> Result<Vec<(SubmissionStatus, u64)>, RegistryError> {
+        let mut out = Vec::new();
+        for status in SubmissionStatus::ALL {
+            let n: i64 = self.conn.query_row(
+                "SELECT count(*) FROM submission WHERE status = ?1",
+                [status],
+                |r| r.get(0),
+            )?;
+            out.push((status, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
     /// The office corrects a submission not yet filed (pending or returned;
     /// its status stays): new record text, unit and name, and a `corrected`
     /// event whose `detail` (from the caller) says which fields changed.

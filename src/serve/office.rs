@@ -303,13 +303,14 @@ pub async fn queue(
         .unwrap_or(SubmissionStatus::Pending);
     let result = blocking(&app, move |app| {
         let registry = app.registry();
-        registry
-            .submissions(Some(status))
-            .map_err(|e| registry_error(registry.path(), e))
+        let err = |e| registry_error(registry.path(), e);
+        let subs = registry.submissions(Some(status)).map_err(err)?;
+        let counts = registry.submission_counts().map_err(err)?;
+        Ok::<_, Error>((subs, counts))
     })
     .await;
-    let mut subs = match result {
-        Ok(Ok(s)) => s,
+    let (mut subs, counts) = match result {
+        Ok(Ok(found)) => found,
         Ok(Err(e)) => return fault(&e),
         Err(res) => return res,
     };
@@ -330,7 +331,9 @@ pub async fn queue(
                 h1 { "申请：" (status.label()) }
                 nav.tabs {
                     @for t in tabs {
-                        a href={"/office?status=" (t.key())} aria-current=[(t == status).then_some("page")] { (t.label()) }
+                        a href={"/office?status=" (t.key())} aria-current=[(t == status).then_some("page")] {
+                            (t.label()) "（" (counts.iter().find(|(s, _)| *s == t).map_or(0, |(_, n)| *n)) "）"
+                        }
                     }
                 }
                 @if more > 0 {

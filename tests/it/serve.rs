@@ -798,6 +798,10 @@ fn a_submission_lives_from_the_page_to_a_verified_pdf() {
         let office = s.login().await;
         let queue = s.office_get(&office, "/office").await.text().await.unwrap();
         assert!(queue.contains("信息工程系学生会") && queue.contains("open-submission"));
+        assert!(
+            queue.contains("待审核（1）") && queue.contains("已备案（0）"),
+            "{queue}"
+        );
         let review = s
             .office_get(&office, "/office/s/1")
             .await

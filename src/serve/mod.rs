@@ -17,6 +17,7 @@ pub mod fields;
 pub mod limit;
 pub mod office;
 pub mod pages;
+pub mod roster;
 pub mod unit;
 pub mod web;
 pub mod work;
@@ -110,11 +111,11 @@ pub fn router(app: Shared) -> Router {
             post(unit::resubmit).get(unit::receipt_again),
         )
         .route("/r/{code}/{seq}/{file}", get(unit::download))
-        .route("/roster", get(unit::roster_page))
-        .route("/roster/template.xlsx", get(unit::roster_template))
+        .route("/roster", get(roster::roster_page))
+        .route("/roster/template.xlsx", get(roster::roster_template))
         .route(
             "/roster",
-            post(unit::roster_upload).layer(DefaultBodyLimit::max(ROSTER_LIMIT)),
+            post(roster::roster_upload).layer(DefaultBodyLimit::max(ROSTER_LIMIT)),
         )
         .route("/assets/{name}", get(web::asset))
         .route("/api/check", post(api::check))

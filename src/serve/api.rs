@@ -75,6 +75,18 @@ fn too_many(wait: u64) -> Response {
     res
 }
 
+/// Counts the request against the client's limit, then reads its record.
+fn limited_record(
+    app: &Shared,
+    action: Action,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<crate::record::Node, Response> {
+    web::limit(app, action, headers, peer).map_err(too_many)?;
+    body_record(body)
+}
+
 /// The record a request body holds (JSON, as `beian check` reads it).
 fn body_record(body: Result<Bytes, BytesRejection>) -> Result<crate::record::Node, Response> {
     let bytes = body.map_err(|e| match e.status() {
@@ -107,10 +119,7 @@ pub async fn check(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let medium = words.medium();
-    if let Err(wait) = web::limit(&app, Action::Check, &headers, peer) {
-        return too_many(wait);
-    }
-    let node = match body_record(body) {
+    let node = match limited_record(&app, Action::Check, &headers, peer, body) {
         Ok(n) => n,
         Err(mut res) if res.status() == StatusCode::UNPROCESSABLE_ENTITY => {
             // A syntax error is also an answer.
@@ -138,10 +147,7 @@ pub async fn preview(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let medium = words.medium();
-    if let Err(wait) = web::limit(&app, Action::Check, &headers, peer) {
-        return too_many(wait);
-    }
-    let node = match body_record(body) {
+    let node = match limited_record(&app, Action::Check, &headers, peer, body) {
         Ok(n) => n,
         Err(res) => return res,
     };
@@ -169,10 +175,7 @@ pub async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let medium = words.medium();
-    if let Err(wait) = web::limit(&app, Action::Submit, &headers, peer) {
-        return too_many(wait);
-    }
-    let node = match body_record(body) {
+    let node = match limited_record(&app, Action::Submit, &headers, peer, body) {
         Ok(n) => n,
         Err(res) => return res,
     };

@@ -135,6 +135,15 @@ pub fn short_label<'a>(spec: &'a FormSpec, path: &str) -> &'a str {
     label.rsplit_once('·').map_or(label, |(_, short)| short)
 }
 
+/// The value a form posted under `name` (the last, if posted twice).
+pub fn value<'a>(posted: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    posted
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// The record a posted form is: its fields by path, empty ones left out
 /// (so that a missing answer is said as missing), 是/否 as booleans.
 /// Anything that is not one of the form's fields is ignored.
@@ -143,7 +152,7 @@ pub fn record_of_form(form: FormKind, posted: &[(String, String)]) -> Node {
     for section in sections(form) {
         let mut inner: Vec<(String, Node)> = Vec::new();
         for field in &section.fields {
-            let Some((_, value)) = posted.iter().rev().find(|(k, _)| k == field.path) else {
+            let Some(value) = value(posted, field.path) else {
                 continue;
             };
             let value = value.trim();

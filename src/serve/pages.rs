@@ -77,15 +77,6 @@ pub fn home() -> Markup {
     )
 }
 
-/// The value a field was given, if any.
-fn value_of<'a>(values: &'a [(String, String)], path: &str) -> &'a str {
-    values
-        .iter()
-        .rev()
-        .find(|(k, _)| k == path)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 /// The problems of one field, joined.
 fn problems_of(problems: &[Violation], path: &str) -> String {
     problems
@@ -103,7 +94,7 @@ fn field(
     values: &[(String, String)],
     problems: &[Violation],
 ) -> Markup {
-    let value = value_of(values, f.path);
+    let value = fields::value(values, f.path).unwrap_or("");
     let problem = problems_of(problems, f.path);
     let id = format!("f-{}", f.path.replace('.', "-"));
     let label = fields::short_label(spec, f.path);

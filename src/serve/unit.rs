@@ -66,14 +66,6 @@ pub async fn new_form(Path(form): Path<String>) -> Response {
     )
 }
 
-/// The value of a posted field.
-fn field<'a>(values: &'a Posted, name: &str) -> Option<&'a str> {
-    values
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// A posted form, or the page saying why it could not be read.
 fn posted_form(
     posted: Result<Form<Posted>, FormRejection>,
@@ -90,10 +82,8 @@ fn posted_form(
             "请返回重新填写后提交。",
         ),
     })?;
-    let form = pairs
-        .iter()
-        .find(|(k, _)| k == "form")
-        .and_then(|(_, v)| form_of(v))
+    let form = fields::value(&pairs, "form")
+        .and_then(form_of)
         .ok_or_else(|| {
             problem_page(
                 StatusCode::BAD_REQUEST,
@@ -104,12 +94,27 @@ fn posted_form(
     Ok((form, pairs))
 }
 
+/// Counts the post against the client's limit, then reads its form: which
+/// form, the fields as posted (to show again), and the record they are.
+fn posted_record(
+    app: &Shared,
+    action: Action,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    posted: Result<Form<Posted>, FormRejection>,
+) -> Result<(FormKind, Posted, Node), Response> {
+    web::limit(app, action, headers, peer).map_err(too_many_page)?;
+    let (form, values) = posted_form(posted)?;
+    let node = fields::record_of_form(form, &values);
+    Ok((form, values, node))
+}
+
 /// The form again, with every problem beside its field (and the form's
 /// own hidden fields kept).
 fn refused_page(form: FormKind, action: &str, values: &Posted, problems: &[Violation]) -> Response {
     let hidden: Vec<(&str, &str)> = ["nonce", "seen"]
         .into_iter()
-        .filter_map(|k| field(values, k).map(|v| (k, v)))
+        .filter_map(|k| fields::value(values, k).map(|v| (k, v)))
         .collect();
     page(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -120,7 +125,7 @@ fn refused_page(form: FormKind, action: &str, values: &Posted, problems: &[Viola
 /// Where a preview's problems are shown again: the form it came from (a
 /// new one, or a receipt's row being mended), never anywhere else.
 fn back_of(values: &Posted) -> String {
-    let back = field(values, "back").unwrap_or("/submit");
+    let back = fields::value(values, "back").unwrap_or("/submit");
     let row = back
         .strip_prefix("/r/")
         .and_then(|rest| rest.split_once('/'));
@@ -143,14 +148,10 @@ pub async fn preview(
     headers: HeaderMap,
     posted: Result<Form<Posted>, FormRejection>,
 ) -> Response {
-    if let Err(wait) = web::limit(&app, Action::Check, &headers, peer) {
-        return too_many_page(wait);
-    }
-    let (form, values) = match posted_form(posted) {
+    let (form, values, node) = match posted_record(&app, Action::Check, &headers, peer, posted) {
         Ok(p) => p,
         Err(res) => return res,
     };
-    let node = fields::record_of_form(form, &values);
     match web::draft_pdf(&app, node, Medium::Web).await {
         Ok(pdf) => file(pdf, web::PDF, "草稿.pdf", true),
         Err(Refusal::Record(problems)) => refused_page(form, &back_of(&values), &values, &problems),
@@ -198,15 +199,11 @@ pub async fn submit(
     headers: HeaderMap,
     posted: Result<Form<Posted>, FormRejection>,
 ) -> Response {
-    if let Err(wait) = web::limit(&app, Action::Submit, &headers, peer) {
-        return too_many_page(wait);
-    }
-    let (form, values) = match posted_form(posted) {
+    let (form, values, node) = match posted_record(&app, Action::Submit, &headers, peer, posted) {
         Ok(p) => p,
         Err(res) => return res,
     };
-    let node = fields::record_of_form(form, &values);
-    let nonce = field(&values, "nonce").map(str::to_owned);
+    let nonce = fields::value(&values, "nonce").map(str::to_owned);
     match store(&app, node, Medium::Web, nonce).await {
         Ok(code) => Redirect::to(&format!("/r/{code}")).into_response(),
         Err(Refusal::Record(problems)) => refused_page(form, "/submit", &values, &problems),
@@ -352,7 +349,7 @@ pub async fn resubmit(
     // for an account into one for a group under the same row.
     let node = fields::record_of_form(s.form, &values);
     let action = format!("/r/{code}/{seq}");
-    let seen = field(&values, "seen").map(str::to_owned);
+    let seen = fields::value(&values, "seen").map(str::to_owned);
     let before = work::stored_submission(&s)
         .map(|n| fields::values_of_record(&n))
         .unwrap_or_default();

@@ -96,10 +96,7 @@ pub(super) fn checked(
             "请返回重试。",
         )
     })?;
-    let token = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map_or("", |(_, v)| v.as_str());
+    let token = crate::serve::fields::value(&pairs, "csrf").unwrap_or("");
     match auth::same_secret(token, &office.session.csrf) {
         true => Ok(pairs),
         false => Err(problem_page(

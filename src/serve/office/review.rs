@@ -271,10 +271,7 @@ pub async fn correct(
         Ok(found) => found,
         Err(res) => return res,
     };
-    let seen = values
-        .iter()
-        .find(|(k, _)| k == "seen")
-        .map(|(_, v)| v.clone());
+    let seen = fields::value(&values, "seen").map(str::to_owned);
     let node = fields::record_of_form(s.form, &values);
     let user = office.session.user.clone();
     let before = work::stored_submission(&s)
@@ -445,10 +442,7 @@ pub async fn approve(
         Ok(v) => v,
         Err(res) => return res,
     };
-    let seen = values
-        .iter()
-        .find(|(k, _)| k == "seen")
-        .map(|(_, v)| v.clone());
+    let seen = fields::value(&values, "seen").map(str::to_owned);
     let outcome = approve_one(&app, id, &office.session.user, seen)
         .await
         .map(|_| ());
@@ -465,10 +459,7 @@ pub async fn return_it(
         Ok(v) => v,
         Err(res) => return res,
     };
-    let reason = values
-        .iter()
-        .find(|(k, _)| k == "reason")
-        .map_or("", |(_, v)| v.as_str());
+    let reason = fields::value(&values, "reason").unwrap_or("");
     let outcome = return_one(&app, id, reason, &office.session.user).await;
     after_action(&app, &office, id, outcome).await
 }

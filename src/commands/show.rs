@@ -112,7 +112,7 @@ mod tests {
         let id = ids.first().copied().expect("one id");
         reg.return_submission(id, "缺少负责人电话", "张老师", at(29, 8, 5))
             .expect("return");
-        reg.resubmit(id, record, "信息学院", "学院公众号", "", at(29, 9, 0))
+        reg.resubmit(id, record, "信息学院", "学院公众号", "", None, at(29, 9, 0))
             .expect("resubmit");
         reg.correct_submission(
             id,
@@ -121,6 +121,7 @@ mod tests {
             "学院公众号",
             "张老师",
             "单位",
+            None,
             at(29, 9, 1),
         )
         .expect("correct");

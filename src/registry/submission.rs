@@ -258,7 +258,9 @@ impl Registry {
     /// its status stays): new record text, unit and name, and a `corrected`
     /// event whose `detail` (from the caller) says which fields changed.
     /// A filed one is refused ([`RegistryError::NotPending`]): it is
-    /// corrected as a filing.
+    /// corrected as a filing. With `seen` (the SHA-256 of the record the
+    /// office looked at), a record changed since is refused
+    /// ([`RegistryError::SubmissionChanged`]).
     #[allow(clippy::too_many_arguments)] // The service's call, field by field.
     pub fn correct_submission(
         &mut self,
@@ -268,24 +270,25 @@ impl Registry {
         name: &str,
         actor: &str,
         detail: &str,
+        seen: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> Result<(), RegistryError> {
-        let at = rfc3339(now);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let status = status_of(&tx, id)?;
-        if status == SubmissionStatus::Filed {
-            return Err(not_pending(id, status));
-        }
-        tx.prepare_cached(
-            "UPDATE submission SET record = ?2, unit = ?3, name = ?4, updated_at = ?5
-              WHERE id = ?1",
-        )?
-        .execute(params![id, record, unit, name, at])?;
-        add_event(&tx, &at, actor, Some(id), None, "corrected", detail)?;
-        tx.commit()?;
-        Ok(())
+        let change = Change {
+            id,
+            open_to: |s| s != SubmissionStatus::Filed,
+            seen,
+            actor,
+            action: "corrected",
+            detail,
+        };
+        self.change(change, now, |tx, at| {
+            tx.prepare_cached(
+                "UPDATE submission SET record = ?2, unit = ?3, name = ?4, updated_at = ?5
+                  WHERE id = ?1",
+            )?
+            .execute(params![id, record, unit, name, at])?;
+            Ok(())
+        })
     }
 
     /// Returns a pending submission to its unit with a reason the unit sees
@@ -298,28 +301,29 @@ impl Registry {
         actor: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), RegistryError> {
-        let at = rfc3339(now);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let status = status_of(&tx, id)?;
-        if status != SubmissionStatus::Pending {
-            return Err(not_pending(id, status));
-        }
-        tx.prepare_cached(
-            "UPDATE submission SET status = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
-        )?
-        .execute(params![id, SubmissionStatus::Returned, reason, at])?;
-        add_event(&tx, &at, actor, Some(id), None, "returned", reason)?;
-        tx.commit()?;
-        Ok(())
+        let change = Change {
+            id,
+            open_to: |s| s == SubmissionStatus::Pending,
+            seen: None,
+            actor,
+            action: "returned",
+            detail: reason,
+        };
+        self.change(change, now, |tx, at| {
+            tx.prepare_cached(
+                "UPDATE submission SET status = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
+            )?
+            .execute(params![id, SubmissionStatus::Returned, reason, at])?;
+            Ok(())
+        })
     }
 
     /// The unit submits again under the same receipt, after a return or
     /// while the office has not yet decided: new record text, unit and name,
     /// pending (a return's reason cleared), event `resubmitted`. A filed one
     /// is refused ([`RegistryError::NotPending`]): it is corrected as a
-    /// filing.
+    /// filing. With `seen`, as [`Registry::correct_submission`].
+    #[allow(clippy::too_many_arguments)] // The service's call, field by field.
     pub fn resubmit(
         &mut self,
         id: i64,
@@ -327,30 +331,70 @@ impl Registry {
         unit: &str,
         name: &str,
         detail: &str,
+        seen: Option<&str>,
         now: DateTime<FixedOffset>,
+    ) -> Result<(), RegistryError> {
+        let change = Change {
+            id,
+            open_to: |s| s != SubmissionStatus::Filed,
+            seen,
+            actor: UNIT_ACTOR,
+            action: "resubmitted",
+            detail,
+        };
+        self.change(change, now, |tx, at| {
+            tx.prepare_cached(
+                "UPDATE submission
+                    SET record = ?2, unit = ?3, name = ?4, status = ?5, reason = NULL,
+                        updated_at = ?6
+                  WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                record,
+                unit,
+                name,
+                SubmissionStatus::Pending,
+                at
+            ])?;
+            Ok(())
+        })
+    }
+
+    /// One change of a submission, in one write transaction: refused unless
+    /// its status is open to it (and, with `seen`, its record is the one
+    /// seen), then `update` and the change's event.
+    fn change(
+        &mut self,
+        change: Change<'_>,
+        now: DateTime<FixedOffset>,
+        update: impl FnOnce(&rusqlite::Transaction<'_>, &str) -> Result<(), RegistryError>,
     ) -> Result<(), RegistryError> {
         let at = rfc3339(now);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let status = status_of(&tx, id)?;
-        if status == SubmissionStatus::Filed {
-            return Err(not_pending(id, status));
+        let sub =
+            submission_row(&tx, change.id)?.ok_or(RegistryError::UnknownSubmission(change.id))?;
+        if !(change.open_to)(sub.status) {
+            return Err(not_pending(change.id, sub.status));
         }
-        tx.prepare_cached(
-            "UPDATE submission
-                SET record = ?2, unit = ?3, name = ?4, status = ?5, reason = NULL, updated_at = ?6
-              WHERE id = ?1",
-        )?
-        .execute(params![
-            id,
-            record,
-            unit,
-            name,
-            SubmissionStatus::Pending,
-            at
-        ])?;
-        add_event(&tx, &at, UNIT_ACTOR, Some(id), None, "resubmitted", detail)?;
+        if change
+            .seen
+            .is_some_and(|seen| seen != super::sha256_hex(&sub.record))
+        {
+            return Err(RegistryError::SubmissionChanged { id: change.id });
+        }
+        update(&tx, &at)?;
+        add_event(
+            &tx,
+            &at,
+            change.actor,
+            Some(change.id),
+            None,
+            change.action,
+            change.detail,
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -598,6 +642,18 @@ fn receipt_key(receipt_sha256: &str) -> Result<String, RegistryError> {
     }
 }
 
+/// What changes a submission, and the event that says so.
+struct Change<'a> {
+    id: i64,
+    /// The statuses the change may be made in.
+    open_to: fn(SubmissionStatus) -> bool,
+    /// SHA-256 of the record as the one changing it saw it.
+    seen: Option<&'a str>,
+    actor: &'a str,
+    action: &'a str,
+    detail: &'a str,
+}
+
 fn not_pending(id: i64, status: SubmissionStatus) -> RegistryError {
     RegistryError::NotPending {
         id,
@@ -607,13 +663,6 @@ fn not_pending(id: i64, status: SubmissionStatus) -> RegistryError {
 
 /// The status of submission `id` ([`RegistryError::UnknownSubmission`] if
 /// there is none).
-fn status_of(conn: &Connection, id: i64) -> Result<SubmissionStatus, RegistryError> {
-    conn.prepare_cached("SELECT status FROM submission WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?
-        .ok_or(RegistryError::UnknownSubmission(id))
-}
-
 fn submission_row(conn: &Connection, id: i64) -> Result<Option<Submission>, RegistryError> {
     let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submission WHERE id = ?1");
     Ok(conn

@@ -358,17 +358,6 @@ pub async fn resubmit(
         let detail = fields::changed(record.form, &before, &fields::values_of_record(&node));
         let text = record.to_toml();
         let mut registry = app.registry();
-        let now = registry
-            .submission(s.id)
-            .map_err(|e| Refusal::Machine(crate::commands::registry_error(registry.path(), e)))?;
-        if let (Some(seen), Some(now)) = (&seen, &now)
-            && *seen != sha256_hex(&now.record)
-        {
-            return Err(Refusal::Record(vec![work::whole(
-                "宣传统战部在您打开本页之后改动过这份申请，您的修改没有保存；请重新打开回执，看过改动后再修改"
-                    .into(),
-            )]));
-        }
         registry
             .resubmit(
                 s.id,
@@ -376,12 +365,19 @@ pub async fn resubmit(
                 &record.unit,
                 record.subject_name(),
                 &detail,
+                seen.as_deref(),
                 chrono::Local::now().fixed_offset(),
             )
             .map_err(|e| match e {
                 crate::registry::RegistryError::NotPending { .. } => {
                     Refusal::Record(vec![work::whole(
                         "这份申请已经备案，不能再修改；如需更正，请联系宣传统战部".into(),
+                    )])
+                }
+                crate::registry::RegistryError::SubmissionChanged { .. } => {
+                    Refusal::Record(vec![work::whole(
+                        "宣传统战部在您打开本页之后改动过这份申请，您的修改没有保存；请重新打开回执，看过改动后再修改"
+                            .into(),
                     )])
                 }
                 e => Refusal::Machine(crate::commands::registry_error(registry.path(), e)),

@@ -137,6 +137,7 @@ fn the_office_corrects_a_submission() {
         "数学公众号",
         "张老师",
         "单位、名称",
+        None,
         at(2026, 3, 2),
     )
     .expect("correct");
@@ -156,7 +157,7 @@ fn the_office_corrects_a_submission() {
         ]
     );
     assert!(matches!(
-        reg.correct_submission(9, "", "", "", "张老师", "", at(2026, 3, 2)),
+        reg.correct_submission(9, "", "", "", "张老师", "", None, at(2026, 3, 2)),
         Err(RegistryError::UnknownSubmission(9))
     ));
 }
@@ -186,6 +187,7 @@ fn a_returned_submission_is_submitted_again() {
         "学院公众号",
         "张老师",
         "帐号名称",
+        None,
         at(2026, 3, 3),
     )
     .expect("correct a returned one");
@@ -194,8 +196,16 @@ fn a_returned_submission_is_submitted_again() {
         SubmissionStatus::Returned
     );
 
-    reg.resubmit(id, &content(4), "信息学院", "新公众号", "", at(2026, 3, 4))
-        .expect("resubmit");
+    reg.resubmit(
+        id,
+        &content(4),
+        "信息学院",
+        "新公众号",
+        "",
+        None,
+        at(2026, 3, 4),
+    )
+    .expect("resubmit");
     let sub = reg.submission(id).expect("query").expect("kept");
     assert_eq!(sub.status, SubmissionStatus::Pending);
     assert_eq!(sub.reason, None);
@@ -223,6 +233,7 @@ fn a_unit_amends_a_pending_submission_but_not_a_filed_one() {
         "信息学院",
         "学院公众号",
         "",
+        None,
         at(2026, 3, 2),
     )
     .expect("amend while pending");
@@ -241,6 +252,7 @@ fn a_unit_amends_a_pending_submission_but_not_a_filed_one() {
             "信息学院",
             "学院公众号",
             "",
+            None,
             at(2026, 3, 4),
         )
         .expect_err("filed");
@@ -267,6 +279,7 @@ fn only_the_reviewed_record_is_approved() {
         "信息学院",
         "学院公众号",
         "",
+        None,
         at(2026, 3, 2),
     )
     .expect("amend");
@@ -345,7 +358,7 @@ fn approval_files_the_submission() {
 
     // Filed: neither corrected nor returned here any more.
     assert!(matches!(
-        reg.correct_submission(id, &c, "", "", "张老师", "", at(2026, 3, 6)),
+        reg.correct_submission(id, &c, "", "", "张老师", "", None, at(2026, 3, 6)),
         Err(RegistryError::NotPending { status, .. }) if status == "filed"
     ));
     assert!(matches!(
@@ -502,6 +515,7 @@ fn a_serial_tells_its_history() {
         "学院公众号",
         "张老师",
         "负责人",
+        None,
         at(2026, 3, 3),
     )
     .expect("correct");
@@ -631,4 +645,40 @@ fn a_schema_4_registry_migrates_keeping_its_filings() {
         .expect("approve");
     assert_eq!(filed.serial, "XMT-2026-0002");
     assert!(reg.integrity_check().expect("check"));
+}
+
+#[test]
+fn a_change_made_on_a_stale_page_is_refused_in_its_transaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = open(&dir);
+    let id = one_pending(&mut reg, &content(1));
+    let seen = crate::registry::sha256_hex(content(1));
+    reg.resubmit(
+        id,
+        &content(2),
+        "信息学院",
+        "学院公众号",
+        "",
+        Some(&seen),
+        at(2026, 3, 2),
+    )
+    .expect("the unit's change of what it saw");
+    // The office opened it before that change.
+    let stale = reg.correct_submission(
+        id,
+        &content(3),
+        "信息学院",
+        "学院公众号",
+        "张老师",
+        "名称",
+        Some(&seen),
+        at(2026, 3, 3),
+    );
+    assert!(
+        matches!(stale, Err(RegistryError::SubmissionChanged { .. })),
+        "{stale:?}"
+    );
+    let now = reg.submission(id).expect("read").expect("there");
+    assert_eq!(now.record, content(2), "nothing changed");
+    assert_eq!(reg.events_of_submission(id).expect("events").len(), 2);
 }

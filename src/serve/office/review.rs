@@ -282,17 +282,6 @@ pub async fn correct(
             work::check(&node, crate::record::validate::Medium::Web).map_err(Refusal::Record)?;
         let detail = fields::changed(record.form, &before, &fields::values_of_record(&node));
         let mut registry = app.registry();
-        let current = registry
-            .submission(id)
-            .map_err(|e| Refusal::Machine(registry_error(registry.path(), e)))?;
-        if let (Some(seen), Some(current)) = (&seen, &current)
-            && *seen != crate::registry::sha256_hex(&current.record)
-        {
-            return Err(Refusal::Record(vec![work::whole(
-                "这份申请在您打开之后被单位修改过，您的更正没有保存；请看过修改后的内容再更正"
-                    .to_owned(),
-            )]));
-        }
         registry
             .correct_submission(
                 id,
@@ -301,12 +290,19 @@ pub async fn correct(
                 record.subject_name(),
                 &user,
                 &detail,
+                seen.as_deref(),
                 chrono::Local::now().fixed_offset(),
             )
             .map_err(|e| match e {
                 // Approved by someone else meanwhile: said, not a fault.
                 e @ crate::registry::RegistryError::NotPending { .. } => {
                     Refusal::Record(vec![work::whole(format!("{e}，更正没有保存"))])
+                }
+                crate::registry::RegistryError::SubmissionChanged { .. } => {
+                    Refusal::Record(vec![work::whole(
+                        "这份申请在您打开之后被单位修改过，您的更正没有保存；请看过修改后的内容再更正"
+                            .to_owned(),
+                    )])
                 }
                 e => Refusal::Machine(registry_error(registry.path(), e)),
             })
